@@ -355,12 +355,42 @@ static int describe_fail(char *errstr, size_t size, const char *what)
     return -1;
 }
 
+/* Encodes resp into a malloc'd buffer handed to the host. */
+static int encode_answer(const kcp_describe_connections_response *resp, int16_t version,
+                         uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
+{
+    size_t len = kcp_describe_connections_response_size(resp, version);
+    uint8_t *buf = malloc(len ? len : 1);
+    kcp_writer w;
+    kcp_writer_init(&w, buf, len);
+    if (!buf || kcp_describe_connections_response_encode(&w, resp, version)) {
+        free(buf);
+        return describe_fail(errstr, errstr_size, "DescribeConnectionsResponse: could not encode");
+    }
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
 int kcb_describe(kcb_registry *reg, const kcb_conn *caller, int16_t api_version,
                  const uint8_t *request, size_t request_len, uint8_t **response,
                  size_t *response_len, char *errstr, size_t errstr_size)
 {
     *response = NULL;
     *response_len = 0;
+    kcp_describe_connections_response resp;
+    kcp_describe_connections_response_init(&resp);
+    if (api_version < KCP_DESCRIBE_CONNECTIONS_REQUEST_MIN_VERSION ||
+        api_version > KCP_DESCRIBE_CONNECTIONS_REQUEST_MAX_VERSION) {
+        /* Every version is flexible, so the header could be read; answer
+         * with a version-0 body whose first fields stay readable forever. */
+        resp.broker_time_ms = kcb__now(reg);
+        set_error(&resp, &resp.arena, KCB_ERR_UNSUPPORTED_VERSION,
+                  "DescribeConnections version not supported by this broker");
+        int rc = encode_answer(&resp, 0, response, response_len, errstr, errstr_size);
+        kcp_describe_connections_response_free(&resp);
+        return rc;
+    }
     kcp_reader r;
     kcp_reader_init(&r, request, request_len);
     kcp_describe_connections_request req;
@@ -381,24 +411,11 @@ int kcb_describe(kcb_registry *reg, const kcb_conn *caller, int16_t api_version,
     snprintf(principal, sizeof principal, "%s", kcb__or(caller->rec.principal, KCB_ANONYMOUS));
     pthread_mutex_unlock(&caller->shard->lock);
 
-    kcp_describe_connections_response resp;
-    kcp_describe_connections_response_init(&resp);
     int rc = kcb__describe_decoded(reg, principal, &req, &resp);
-    if (rc == 0) {
-        size_t len = kcp_describe_connections_response_size(&resp, api_version);
-        uint8_t *buf = malloc(len ? len : 1);
-        kcp_writer w;
-        kcp_writer_init(&w, buf, len);
-        if (!buf || kcp_describe_connections_response_encode(&w, &resp, api_version)) {
-            free(buf);
-            rc = describe_fail(errstr, errstr_size, "DescribeConnectionsResponse: could not encode");
-        } else {
-            *response = buf;
-            *response_len = len;
-        }
-    } else {
+    if (rc == 0)
+        rc = encode_answer(&resp, api_version, response, response_len, errstr, errstr_size);
+    else
         describe_fail(errstr, errstr_size, "out of memory while describing connections");
-    }
     kcp_describe_connections_response_free(&resp);
     kcp_describe_connections_request_free(&req);
     return rc;

@@ -8,6 +8,7 @@
 
 /* Kafka error codes this handler answers with. */
 #define KCB_ERR_CLUSTER_AUTHORIZATION_FAILED 31
+#define KCB_ERR_UNSUPPORTED_VERSION 35
 #define KCB_ERR_INVALID_REQUEST 42
 
 /* Fills resp (initialised by the caller; its arena owns what is added) with

@@ -190,10 +190,11 @@ KCB_API void kcb_conn_closed(kcb_conn *c, int reason, int64_t now_ms);
  * api_version; on return *response (malloc'd, caller frees with free()) and
  * *response_len hold the response body to send after a response header v1.
  * Filter errors and refusals are answered in the body (INVALID_REQUEST,
- * CLUSTER_AUTHORIZATION_FAILED). Returns 0, or -1 when the body could not be
- * decoded or memory ran out, with errstr set: the host should then close the
- * connection, as Kafka does for a malformed request. May be called from the
- * caller's network thread; it locks each shard only while scanning it. */
+ * CLUSTER_AUTHORIZATION_FAILED); a version this library does not serve gets
+ * a version-0 body with UNSUPPORTED_VERSION. Returns 0, or -1 when the body
+ * could not be decoded or memory ran out, with errstr set: the host should
+ * then close the connection, as Kafka does for a malformed request. Any
+ * thread; it locks each shard only while scanning it. */
 KCB_API int kcb_describe(kcb_registry *reg, const kcb_conn *caller, int16_t api_version,
                          const uint8_t *request, size_t request_len, uint8_t **response,
                          size_t *response_len, char *errstr, size_t errstr_size);

@@ -6,8 +6,8 @@
  *                v2: + tagged fields; client_id stays a classic string so
  *                    that any broker can read any header (KIP-482).
  * Response header v0: correlation_id; v1: + tagged fields.
- * Which version an API uses comes from kcp_api_header_versions() in the
- * generated kcp_messages.h.
+ * Which version an API uses comes from kcp_api_request_header_version() and
+ * kcp_api_response_header_version() in the generated kcp_messages.h.
  */
 #ifndef KCP_HEADER_H
 #define KCP_HEADER_H

@@ -480,8 +480,24 @@ static void malformed_request_is_refused(void **state)
     assert_int_equal(kcb_describe(e->reg, caller, 0, junk, sizeof junk, &resp, &len, err, sizeof err), -1);
     assert_null(resp);
     assert_non_null(strstr(err, "field"));
-    assert_int_equal(kcb_describe(e->reg, caller, 1, junk, 0, &resp, &len, err, sizeof err), -1);
-    assert_non_null(strstr(err, "version"));
+}
+
+static void unsupported_version_gets_a_version_0_error(void **state)
+{
+    test_env *e = *state;
+    kcb_conn *caller = test_caller(e, ADMIN);
+    uint8_t *resp;
+    size_t len;
+    char err[256];
+    assert_int_equal(kcb_describe(e->reg, caller, 7, NULL, 0, &resp, &len, err, sizeof err), 0);
+    kcp_reader r;
+    kcp_reader_init(&r, resp, len);
+    kcp_describe_connections_response d;
+    assert_int_equal(kcp_describe_connections_response_decode(&r, &d, 0), 0);
+    assert_int_equal(d.error_code, 35);
+    assert_int_equal(d.connections.n, 0);
+    kcp_describe_connections_response_free(&d);
+    free(resp);
 }
 
 int main(void)
@@ -500,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pages_under_churn_have_no_duplicates_or_gaps, test_setup, test_teardown),
         cmocka_unit_test(abi_version_is_checked),
         cmocka_unit_test_setup_teardown(malformed_request_is_refused, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(unsupported_version_gets_a_version_0_error, test_setup, test_teardown),
     };
     return cmocka_run_group_tests_name("broker-plugin registry", tests, NULL, NULL);
 }
