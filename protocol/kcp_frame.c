@@ -32,6 +32,8 @@ int kcp_frame_reader_feed(kcp_frame_reader *fr, const uint8_t *data, size_t len,
     size_t used = 0;
     *consumed = 0;
     while (fr->size < 0) {
+        if (fr->size_have == 4) /* a refused size prefix: stay refused */
+            return KCP_ERR_FRAME_SIZE;
         if (used == len)
             return 0;
         fr->size_buf[fr->size_have++] = data[used++];

@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 const char *kcp_err_name(int err)
 {
@@ -53,7 +56,13 @@ int kcp_reader_fail(kcp_reader *r, int err, const char *field, const char *fmt, 
     return err;
 }
 
-int kcp_read_uvarint(kcp_reader *r, const char *field, uint32_t *out)
+int kcp__fail_need(kcp_reader *r, const char *field, size_t n)
+{
+    return kcp_reader_fail(r, KCP_ERR_TRUNCATED, field, "needs %zu bytes, %zu left", n,
+                           r->len - r->pos);
+}
+
+int kcp__read_uvarint_full(kcp_reader *r, const char *field, uint32_t *out)
 {
     uint32_t v = 0;
     for (int i = 0; i < 5; i++) {
@@ -138,8 +147,8 @@ static int read_len(kcp_reader *r, const char *field, bool compact, bool wide, b
     return 0;
 }
 
-int kcp_read_string(kcp_reader *r, const char *field, bool compact, bool nullable,
-                    kcp_str *out)
+int kcp__read_string_full(kcp_reader *r, const char *field, bool compact, bool nullable,
+                          kcp_str *out)
 {
     int32_t n;
     if (read_len(r, field, compact, false, nullable, &n))
@@ -253,7 +262,7 @@ int kcp_raw_tags_add(kcp_reader *r, kcp_arena *a, kcp_raw_tags *tags, uint32_t t
     /* Grow by doubling inside the arena; the old block stays until the arena
      * is freed, which bounds waste to the size of the final array. */
     uint32_t n = tags->n;
-    if ((n & (n - 1)) == 0) {
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) { /* capacity 4, 8, 16... */
         uint32_t cap = n ? n * 2 : 4;
         kcp_raw_tag *v = kcp_arena_alloc(a, (size_t)cap * sizeof *v);
         if (!v)
@@ -345,16 +354,67 @@ bool kcp_utf8_valid(const char *str, size_t len)
 
 struct kcp_arena_chunk {
     kcp_arena_chunk *next;
-    size_t size;
+    size_t size;   /* bytes for data */
     size_t used;
+    size_t mapped; /* bytes mapped with mmap, 0 when from calloc */
     /* data follows, 16-byte aligned */
 };
 
 #define CHUNK_HDR ((sizeof(kcp_arena_chunk) + 15) & ~(size_t)15)
 #define CHUNK_MIN 4096
 
+/* Chunks hand out each byte once, so a zeroed chunk makes every allocation
+ * zeroed without a memset: calloc skips its own memset for fresh pages, and
+ * mmap's pages are zero. */
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+/* Large chunks (the element array of a big decoded answer) come from mmap,
+ * aligned to and advised for transparent huge pages: faulting in tens of
+ * megabytes 4 KiB at a time costs more than decoding into them. */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_CHUNK_MIN ((size_t)4 << 20)
+
+static kcp_arena_chunk *chunk_map(size_t want)
+{
+    if (want < HUGE_CHUNK_MIN || want > SIZE_MAX - CHUNK_HDR - 2 * HUGE_PAGE)
+        return NULL;
+    size_t len = (CHUNK_HDR + want + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uint8_t *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    /* Keep the huge-page-aligned len bytes inside; unmap the rest. */
+    uint8_t *start = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (start > raw)
+        munmap(raw, (size_t)(start - raw));
+    munmap(start + len, (size_t)(raw + HUGE_PAGE - start));
+    madvise(start, len, MADV_HUGEPAGE); /* only a hint: small pages without it */
+    kcp_arena_chunk *c = (kcp_arena_chunk *)start;
+    c->size = len - CHUNK_HDR;
+    c->mapped = len;
+    return c;
+}
+
+static void chunk_unmap(kcp_arena_chunk *c)
+{
+    munmap(c, c->mapped);
+}
+#else
+static kcp_arena_chunk *chunk_map(size_t want)
+{
+    (void)want;
+    return NULL;
+}
+
+static void chunk_unmap(kcp_arena_chunk *c)
+{
+    (void)c;
+}
+#endif
+
 void *kcp_arena_alloc(kcp_arena *a, size_t size)
 {
+    if (size > SIZE_MAX - CHUNK_HDR - 7)
+        return NULL;
     size = (size + 7) & ~(size_t)7;
     if (size == 0)
         size = 8;
@@ -366,17 +426,20 @@ void *kcp_arena_alloc(kcp_arena *a, size_t size)
             want = c->size * 2;
         if (want > SIZE_MAX - CHUNK_HDR)
             return NULL;
-        c = malloc(CHUNK_HDR + want);
-        if (!c)
-            return NULL;
-        c->size = want;
+        c = chunk_map(want);
+        if (!c) {
+            c = calloc(1, CHUNK_HDR + want);
+            if (!c)
+                return NULL;
+            c->size = want;
+            c->mapped = 0;
+        }
         c->used = 0;
         c->next = a->head;
         a->head = c;
     }
     void *p = (uint8_t *)c + CHUNK_HDR + c->used;
     c->used += size;
-    memset(p, 0, size);
     return p;
 }
 
@@ -393,7 +456,10 @@ void kcp_arena_free(kcp_arena *a)
     kcp_arena_chunk *c = a->head;
     while (c) {
         kcp_arena_chunk *next = c->next;
-        free(c);
+        if (c->mapped)
+            chunk_unmap(c);
+        else
+            free(c);
         c = next;
     }
     a->head = NULL;
@@ -403,6 +469,6 @@ size_t kcp_arena_bytes(const kcp_arena *a)
 {
     size_t n = 0;
     for (const kcp_arena_chunk *c = a->head; c; c = c->next)
-        n += CHUNK_HDR + c->size;
+        n += c->mapped ? c->mapped : CHUNK_HDR + c->size;
     return n;
 }

@@ -22,6 +22,21 @@
 extern "C" {
 #endif
 
+/* Branch hints and forced inlining for the hot primitives below: the
+ * generated codecs call them once per field, so a call or a mispredicted
+ * error branch costs more than the work itself. */
+#if defined(__GNUC__)
+#define KCP__LIKELY(x) __builtin_expect(!!(x), 1)
+#define KCP__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define KCP__COLD __attribute__((cold, noinline))
+#define KCP__INLINE static inline __attribute__((always_inline))
+#else
+#define KCP__LIKELY(x) (x)
+#define KCP__UNLIKELY(x) (x)
+#define KCP__COLD
+#define KCP__INLINE static inline
+#endif
+
 /* Codec errors: negative, so Kafka error codes (>= -1) never collide. */
 typedef enum kcp_err {
     KCP_OK = 0,
@@ -79,14 +94,14 @@ static inline kcp_str kcp_str_c(const char *s)
 }
 
 /* True when both views are null, or both hold the same bytes. */
-static inline bool kcp_str_eq(kcp_str a, kcp_str b)
+KCP__INLINE bool kcp_str_eq(kcp_str a, kcp_str b)
 {
     if (a.len < 0 || b.len < 0)
         return a.len < 0 && b.len < 0;
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, (size_t)a.len) == 0);
 }
 
-static inline bool kcp_bytes_eq(kcp_bytes a, kcp_bytes b)
+KCP__INLINE bool kcp_bytes_eq(kcp_bytes a, kcp_bytes b)
 {
     kcp_str x = {(const char *)a.ptr, a.len}, y = {(const char *)b.ptr, b.len};
     return kcp_str_eq(x, y);
@@ -136,36 +151,47 @@ int kcp_reader_fail(kcp_reader *r, int err, const char *field, const char *fmt, 
 #endif
     ;
 
-static inline size_t kcp_reader_left(const kcp_reader *r)
+KCP__INLINE size_t kcp_reader_left(const kcp_reader *r)
 {
     return r->len - r->pos;
 }
 
+/* Records a truncation ("needs n bytes, m left"). Out of line and cold so
+ * that each inline read stays a compare, a load and a store. */
+KCP__COLD int kcp__fail_need(kcp_reader *r, const char *field, size_t n);
+
 /* Fixed-width reads: 0 on success, a kcp_err after recording it. */
 #define KCP__NEED(r, n, field)                                                           \
     do {                                                                                  \
-        if ((r)->len - (r)->pos < (n))                                                   \
-            return kcp_reader_fail((r), KCP_ERR_TRUNCATED, (field),                     \
-                                   "needs %zu bytes, %zu left", (size_t)(n),            \
-                                   (r)->len - (r)->pos);                                 \
+        if (KCP__UNLIKELY((r)->len - (r)->pos < (n)))                                    \
+            return kcp__fail_need((r), (field), (size_t)(n));                            \
     } while (0)
 
-static inline uint64_t kcp__be(const uint8_t *p, int n)
+/* Big-endian loads spelled byte by byte (no alignment or endianness
+ * assumptions); compilers turn each into one load and a byte swap. */
+KCP__INLINE uint16_t kcp__be16(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
+    return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }
 
-static inline int kcp_read_int8(kcp_reader *r, const char *field, int8_t *out)
+KCP__INLINE uint32_t kcp__be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+KCP__INLINE uint64_t kcp__be64(const uint8_t *p)
+{
+    return (uint64_t)kcp__be32(p) << 32 | kcp__be32(p + 4);
+}
+
+KCP__INLINE int kcp_read_int8(kcp_reader *r, const char *field, int8_t *out)
 {
     KCP__NEED(r, 1, field);
     *out = (int8_t)r->buf[r->pos++];
     return 0;
 }
 
-static inline int kcp_read_bool(kcp_reader *r, const char *field, bool *out)
+KCP__INLINE int kcp_read_bool(kcp_reader *r, const char *field, bool *out)
 {
     KCP__NEED(r, 1, field);
     /* Kafka reads any non-zero byte as true. */
@@ -173,56 +199,56 @@ static inline int kcp_read_bool(kcp_reader *r, const char *field, bool *out)
     return 0;
 }
 
-static inline int kcp_read_int16(kcp_reader *r, const char *field, int16_t *out)
+KCP__INLINE int kcp_read_int16(kcp_reader *r, const char *field, int16_t *out)
 {
     KCP__NEED(r, 2, field);
-    *out = (int16_t)(uint16_t)kcp__be(r->buf + r->pos, 2);
+    *out = (int16_t)kcp__be16(r->buf + r->pos);
     r->pos += 2;
     return 0;
 }
 
-static inline int kcp_read_uint16(kcp_reader *r, const char *field, uint16_t *out)
+KCP__INLINE int kcp_read_uint16(kcp_reader *r, const char *field, uint16_t *out)
 {
     KCP__NEED(r, 2, field);
-    *out = (uint16_t)kcp__be(r->buf + r->pos, 2);
+    *out = kcp__be16(r->buf + r->pos);
     r->pos += 2;
     return 0;
 }
 
-static inline int kcp_read_int32(kcp_reader *r, const char *field, int32_t *out)
+KCP__INLINE int kcp_read_int32(kcp_reader *r, const char *field, int32_t *out)
 {
     KCP__NEED(r, 4, field);
-    *out = (int32_t)(uint32_t)kcp__be(r->buf + r->pos, 4);
+    *out = (int32_t)kcp__be32(r->buf + r->pos);
     r->pos += 4;
     return 0;
 }
 
-static inline int kcp_read_uint32(kcp_reader *r, const char *field, uint32_t *out)
+KCP__INLINE int kcp_read_uint32(kcp_reader *r, const char *field, uint32_t *out)
 {
     KCP__NEED(r, 4, field);
-    *out = (uint32_t)kcp__be(r->buf + r->pos, 4);
+    *out = kcp__be32(r->buf + r->pos);
     r->pos += 4;
     return 0;
 }
 
-static inline int kcp_read_int64(kcp_reader *r, const char *field, int64_t *out)
+KCP__INLINE int kcp_read_int64(kcp_reader *r, const char *field, int64_t *out)
 {
     KCP__NEED(r, 8, field);
-    *out = (int64_t)kcp__be(r->buf + r->pos, 8);
+    *out = (int64_t)kcp__be64(r->buf + r->pos);
     r->pos += 8;
     return 0;
 }
 
-static inline int kcp_read_float64(kcp_reader *r, const char *field, double *out)
+KCP__INLINE int kcp_read_float64(kcp_reader *r, const char *field, double *out)
 {
     KCP__NEED(r, 8, field);
-    uint64_t bits = kcp__be(r->buf + r->pos, 8);
+    uint64_t bits = kcp__be64(r->buf + r->pos);
     memcpy(out, &bits, sizeof bits);
     r->pos += 8;
     return 0;
 }
 
-static inline int kcp_read_uuid(kcp_reader *r, const char *field, kcp_uuid *out)
+KCP__INLINE int kcp_read_uuid(kcp_reader *r, const char *field, kcp_uuid *out)
 {
     KCP__NEED(r, 16, field);
     memcpy(out->b, r->buf + r->pos, 16);
@@ -230,17 +256,86 @@ static inline int kcp_read_uuid(kcp_reader *r, const char *field, kcp_uuid *out)
     return 0;
 }
 
-/* Unsigned varint of at most 5 bytes (32 bits), as KIP-482 uses for lengths. */
-int kcp_read_uvarint(kcp_reader *r, const char *field, uint32_t *out);
+/* Unsigned varint of at most 5 bytes (32 bits), as KIP-482 uses for lengths.
+ * The inline part reads the one-byte case (values below 128: nearly every
+ * length and count); kcp__read_uvarint_full reads any, with every check. */
+int kcp__read_uvarint_full(kcp_reader *r, const char *field, uint32_t *out);
+
+KCP__INLINE int kcp_read_uvarint(kcp_reader *r, const char *field, uint32_t *out)
+{
+    if (KCP__LIKELY(r->pos < r->len) && KCP__LIKELY(r->buf[r->pos] < 0x80)) {
+        *out = r->buf[r->pos++];
+        return 0;
+    }
+    return kcp__read_uvarint_full(r, field, out);
+}
+
 /* Zig-zag varint (int32) and varlong (int64), as in record batches. */
 int kcp_read_varint(kcp_reader *r, const char *field, int32_t *out);
 int kcp_read_varlong(kcp_reader *r, const char *field, int64_t *out);
 
+/* True when none of the n bytes at s has its high bit set (so they are
+ * valid UTF-8 without further checks). */
+KCP__INLINE bool kcp__ascii(const uint8_t *s, size_t n)
+{
+    /* Whole words, the last one overlapping the one before, as in kcp__copy. */
+    uint64_t acc = 0, x, y;
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 <= n; i += 16) {
+            memcpy(&x, s + i, 8);
+            memcpy(&y, s + i + 8, 8);
+            acc |= x | y;
+        }
+        memcpy(&x, s + n - 16, 8);
+        memcpy(&y, s + n - 8, 8);
+        acc |= x | y;
+    } else if (n >= 8) {
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        acc = x | y;
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        acc = a | b;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            acc |= s[i];
+    }
+    return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 /* Strings are views into the reader's buffer. compact selects the
  * KIP-482 uvarint N+1 length; nullable allows a null (len -1). Kafka strings
  * are UTF-8 and are checked as such. */
-int kcp_read_string(kcp_reader *r, const char *field, bool compact, bool nullable,
-                    kcp_str *out);
+int kcp__read_string_full(kcp_reader *r, const char *field, bool compact, bool nullable,
+                          kcp_str *out);
+
+KCP__INLINE int kcp_read_string(kcp_reader *r, const char *field, bool compact, bool nullable,
+                                  kcp_str *out)
+{
+    /* Inline: a compact one-byte length and an ASCII body that fits, as
+     * nearly every Kafka string has. Anything else, and every error, goes
+     * through kcp__read_string_full from the same position. */
+    if (compact && KCP__LIKELY(r->pos < r->len)) {
+        uint32_t u = r->buf[r->pos];
+        size_t left = r->len - r->pos - 1;
+        if (u == 0 && nullable) {
+            r->pos++;
+            *out = KCP_STR_NULL;
+            return 0;
+        }
+        if (u - 1 < 0x7f && u - 1 <= left && kcp__ascii(r->buf + r->pos + 1, u - 1)) {
+            out->ptr = (const char *)r->buf + r->pos + 1;
+            out->len = (int32_t)(u - 1);
+            r->pos += u;
+            return 0;
+        }
+    }
+    return kcp__read_string_full(r, field, compact, nullable, out);
+}
+
+/* Bytes likewise, with an int32 classic length and no UTF-8 check. */
 int kcp_read_bytes(kcp_reader *r, const char *field, bool compact, bool nullable,
                    kcp_bytes *out);
 
@@ -282,7 +377,7 @@ typedef struct kcp_writer {
 } kcp_writer;
 
 /* Writes into cap bytes at buf; the caller owns buf. */
-static inline void kcp_writer_init(kcp_writer *w, void *buf, size_t cap)
+KCP__INLINE void kcp_writer_init(kcp_writer *w, void *buf, size_t cap)
 {
     w->buf = (uint8_t *)buf;
     w->cap = cap;
@@ -290,9 +385,9 @@ static inline void kcp_writer_init(kcp_writer *w, void *buf, size_t cap)
     w->err = KCP_OK;
 }
 
-static inline uint8_t *kcp__room(kcp_writer *w, size_t n)
+KCP__INLINE uint8_t *kcp__room(kcp_writer *w, size_t n)
 {
-    if (w->cap - w->pos < n) {
+    if (KCP__UNLIKELY(w->cap - w->pos < n)) {
         w->err = KCP_ERR_SPACE;
         return NULL;
     }
@@ -301,46 +396,91 @@ static inline uint8_t *kcp__room(kcp_writer *w, size_t n)
     return p;
 }
 
-static inline void kcp__put_be(uint8_t *p, uint64_t v, int n)
+/* Big-endian stores spelled byte by byte; compilers merge each into a
+ * byte swap and one store. */
+KCP__INLINE void kcp__put_be16(uint8_t *p, uint16_t v)
 {
-    for (int i = n - 1; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
 }
 
-#define KCP__PUT(w, v, n)                                                                \
+KCP__INLINE void kcp__put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+KCP__INLINE void kcp__put_be64(uint8_t *p, uint64_t v)
+{
+    kcp__put_be32(p, (uint32_t)(v >> 32));
+    kcp__put_be32(p + 4, (uint32_t)v);
+}
+
+#define KCP__PUT(w, v, bits)                                                             \
     do {                                                                                  \
-        uint8_t *p_ = kcp__room((w), (n));                                                \
-        if (p_)                                                                           \
-            kcp__put_be(p_, (uint64_t)(v), (n));                                          \
+        uint8_t *p_ = kcp__room((w), (bits) / 8);                                         \
+        if (KCP__LIKELY(p_ != NULL))                                                      \
+            kcp__put_be##bits(p_, (v));                                                   \
     } while (0)
 
-static inline void kcp_write_int8(kcp_writer *w, int8_t v) { KCP__PUT(w, (uint8_t)v, 1); }
-static inline void kcp_write_bool(kcp_writer *w, bool v) { KCP__PUT(w, v ? 1 : 0, 1); }
-static inline void kcp_write_int16(kcp_writer *w, int16_t v) { KCP__PUT(w, (uint16_t)v, 2); }
-static inline void kcp_write_uint16(kcp_writer *w, uint16_t v) { KCP__PUT(w, v, 2); }
-static inline void kcp_write_int32(kcp_writer *w, int32_t v) { KCP__PUT(w, (uint32_t)v, 4); }
-static inline void kcp_write_uint32(kcp_writer *w, uint32_t v) { KCP__PUT(w, v, 4); }
-static inline void kcp_write_int64(kcp_writer *w, int64_t v) { KCP__PUT(w, (uint64_t)v, 8); }
+KCP__INLINE void kcp_write_int8(kcp_writer *w, int8_t v)
+{
+    uint8_t *p = kcp__room(w, 1);
+    if (KCP__LIKELY(p != NULL))
+        *p = (uint8_t)v;
+}
 
-static inline void kcp_write_float64(kcp_writer *w, double v)
+KCP__INLINE void kcp_write_bool(kcp_writer *w, bool v) { kcp_write_int8(w, v ? 1 : 0); }
+KCP__INLINE void kcp_write_int16(kcp_writer *w, int16_t v) { KCP__PUT(w, (uint16_t)v, 16); }
+KCP__INLINE void kcp_write_uint16(kcp_writer *w, uint16_t v) { KCP__PUT(w, v, 16); }
+KCP__INLINE void kcp_write_int32(kcp_writer *w, int32_t v) { KCP__PUT(w, (uint32_t)v, 32); }
+KCP__INLINE void kcp_write_uint32(kcp_writer *w, uint32_t v) { KCP__PUT(w, v, 32); }
+KCP__INLINE void kcp_write_int64(kcp_writer *w, int64_t v) { KCP__PUT(w, (uint64_t)v, 64); }
+
+KCP__INLINE void kcp_write_float64(kcp_writer *w, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    KCP__PUT(w, bits, 8);
+    KCP__PUT(w, bits, 64);
 }
 
-static inline void kcp_write_raw(kcp_writer *w, const void *src, size_t n)
+/* Copies n bytes. Up to 128 bytes (nearly every Kafka string) are copied
+ * inline in 16-, 8- and 4-byte moves, the last one overlapping the one
+ * before, because a call to memcpy costs more than such a copy; exactly the
+ * n bytes are written. */
+KCP__INLINE void kcp__copy(uint8_t *dst, const void *src, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)src;
+    if (n > 128) {
+        memcpy(dst, s, n);
+    } else if (n >= 16) {
+        for (size_t i = 0; i + 16 <= n; i += 16)
+            memcpy(dst + i, s + i, 16);
+        memcpy(dst + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, s, 8);
+        memcpy(dst + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, s, 4);
+        memcpy(dst + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = s[i];
+    }
+}
+
+KCP__INLINE void kcp_write_raw(kcp_writer *w, const void *src, size_t n)
 {
     uint8_t *p = kcp__room(w, n);
     if (p && n)
-        memcpy(p, src, n);
+        kcp__copy(p, src, n);
 }
 
-static inline void kcp_write_uuid(kcp_writer *w, const kcp_uuid *v) { kcp_write_raw(w, v->b, 16); }
+KCP__INLINE void kcp_write_uuid(kcp_writer *w, const kcp_uuid *v) { kcp_write_raw(w, v->b, 16); }
 
-static inline void kcp_write_uvarint(kcp_writer *w, uint32_t v)
+KCP__INLINE void kcp_write_uvarint(kcp_writer *w, uint32_t v)
 {
     while (v >= 0x80) {
         uint8_t *p = kcp__room(w, 1);
@@ -354,7 +494,7 @@ static inline void kcp_write_uvarint(kcp_writer *w, uint32_t v)
         *p = (uint8_t)v;
 }
 
-static inline void kcp_write_uvarlong(kcp_writer *w, uint64_t v)
+KCP__INLINE void kcp_write_uvarlong(kcp_writer *w, uint64_t v)
 {
     while (v >= 0x80) {
         uint8_t *p = kcp__room(w, 1);
@@ -368,19 +508,19 @@ static inline void kcp_write_uvarlong(kcp_writer *w, uint64_t v)
         *p = (uint8_t)v;
 }
 
-static inline void kcp_write_varint(kcp_writer *w, int32_t v)
+KCP__INLINE void kcp_write_varint(kcp_writer *w, int32_t v)
 {
     kcp_write_uvarint(w, ((uint32_t)v << 1) ^ (uint32_t)(v >> 31));
 }
 
-static inline void kcp_write_varlong(kcp_writer *w, int64_t v)
+KCP__INLINE void kcp_write_varlong(kcp_writer *w, int64_t v)
 {
     kcp_write_uvarlong(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
 /* Length prefix of a string, bytes or array: classic int16/int32 or compact
  * uvarint N+1; n < 0 writes null. */
-static inline void kcp_write_len16(kcp_writer *w, bool compact, int32_t n)
+KCP__INLINE void kcp_write_len16(kcp_writer *w, bool compact, int32_t n)
 {
     if (compact)
         kcp_write_uvarint(w, n < 0 ? 0 : (uint32_t)n + 1);
@@ -388,7 +528,7 @@ static inline void kcp_write_len16(kcp_writer *w, bool compact, int32_t n)
         kcp_write_int16(w, (int16_t)(n < 0 ? -1 : n));
 }
 
-static inline void kcp_write_len32(kcp_writer *w, bool compact, int32_t n)
+KCP__INLINE void kcp_write_len32(kcp_writer *w, bool compact, int32_t n)
 {
     if (compact)
         kcp_write_uvarint(w, n < 0 ? 0 : (uint32_t)n + 1);
@@ -396,21 +536,21 @@ static inline void kcp_write_len32(kcp_writer *w, bool compact, int32_t n)
         kcp_write_int32(w, n < 0 ? -1 : n);
 }
 
-static inline void kcp_write_string(kcp_writer *w, bool compact, kcp_str s)
+KCP__INLINE void kcp_write_string(kcp_writer *w, bool compact, kcp_str s)
 {
     kcp_write_len16(w, compact, s.len);
     if (s.len > 0)
         kcp_write_raw(w, s.ptr, (size_t)s.len);
 }
 
-static inline void kcp_write_bytes(kcp_writer *w, bool compact, kcp_bytes b)
+KCP__INLINE void kcp_write_bytes(kcp_writer *w, bool compact, kcp_bytes b)
 {
     kcp_write_len32(w, compact, b.len);
     if (b.len > 0)
         kcp_write_raw(w, b.ptr, (size_t)b.len);
 }
 
-static inline void kcp_write_array_len(kcp_writer *w, bool compact, int32_t n)
+KCP__INLINE void kcp_write_array_len(kcp_writer *w, bool compact, int32_t n)
 {
     kcp_write_len32(w, compact, n);
 }
@@ -418,7 +558,7 @@ static inline void kcp_write_array_len(kcp_writer *w, bool compact, int32_t n)
 /* ------------------------------------------------------------------------
  * Sizes
  * --------------------------------------------------------------------- */
-static inline size_t kcp_uvarint_size(uint32_t v)
+KCP__INLINE size_t kcp_uvarint_size(uint32_t v)
 {
     size_t n = 1;
     while (v >= 0x80) {
@@ -428,7 +568,7 @@ static inline size_t kcp_uvarint_size(uint32_t v)
     return n;
 }
 
-static inline size_t kcp_uvarlong_size(uint64_t v)
+KCP__INLINE size_t kcp_uvarlong_size(uint64_t v)
 {
     size_t n = 1;
     while (v >= 0x80) {
@@ -438,32 +578,32 @@ static inline size_t kcp_uvarlong_size(uint64_t v)
     return n;
 }
 
-static inline size_t kcp_varint_size(int32_t v)
+KCP__INLINE size_t kcp_varint_size(int32_t v)
 {
     return kcp_uvarint_size(((uint32_t)v << 1) ^ (uint32_t)(v >> 31));
 }
 
-static inline size_t kcp_varlong_size(int64_t v)
+KCP__INLINE size_t kcp_varlong_size(int64_t v)
 {
     return kcp_uvarlong_size(((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-static inline size_t kcp_len16_size(bool compact, int32_t n)
+KCP__INLINE size_t kcp_len16_size(bool compact, int32_t n)
 {
     return compact ? kcp_uvarint_size(n < 0 ? 0 : (uint32_t)n + 1) : 2;
 }
 
-static inline size_t kcp_len32_size(bool compact, int32_t n)
+KCP__INLINE size_t kcp_len32_size(bool compact, int32_t n)
 {
     return compact ? kcp_uvarint_size(n < 0 ? 0 : (uint32_t)n + 1) : 4;
 }
 
-static inline size_t kcp_string_size(bool compact, kcp_str s)
+KCP__INLINE size_t kcp_string_size(bool compact, kcp_str s)
 {
     return kcp_len16_size(compact, s.len) + (s.len > 0 ? (size_t)s.len : 0);
 }
 
-static inline size_t kcp_bytes_size(bool compact, kcp_bytes b)
+KCP__INLINE size_t kcp_bytes_size(bool compact, kcp_bytes b)
 {
     return kcp_len32_size(compact, b.len) + (b.len > 0 ? (size_t)b.len : 0);
 }

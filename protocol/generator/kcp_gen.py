@@ -191,7 +191,8 @@ class Field:
     def validate(self, spec):
         w = self.where
         valid = spec.valid
-        if not self.versions.empty() and not self.versions.intersect(valid).within(valid):
+        v = self.versions
+        if not v.empty() and (v.lo > valid.hi or (v.hi != MAX_VERSION and v.hi > valid.hi)):
             raise SpecError("%s: versions outside validVersions" % w)
         if self.nullable is not None and not self.nullable.empty():
             if not (self.is_array or self.base in NULLABLE_TYPES):
@@ -210,14 +211,19 @@ class Field:
                 raise SpecError("%s: taggedVersions must be open-ended (N+)" % w)
             if spec.flexible is None or not self.tagged.within(spec.flexible):
                 raise SpecError("%s: taggedVersions outside flexibleVersions" % w)
+            if self.nullable is not None and not self.nullable.empty():
+                both = self.nullable.intersect(self.tagged)
+                if not both.empty() and (both.lo, both.hi) != (self.tagged.lo, self.tagged.hi):
+                    raise SpecError("%s: a tagged field must be nullable in all its tagged "
+                                    "versions or in none" % w)
         if self.default is not None:
             self.check_default()
 
     def check_default(self):
         d, w = str(self.default), self.where
         if d == "null":
-            if self.nullable is None or self.nullable.empty():
-                raise SpecError("%s: default null, but the field is never nullable" % w)
+            if self.nullable is None or not self.versions.within(self.nullable):
+                raise SpecError("%s: default null, but not every version of the field is nullable" % w)
             return
         if self.is_array or self.struct is not None:
             raise SpecError("%s: arrays and structs take no default but null" % w)
@@ -284,6 +290,9 @@ class Struct:
         seen_names, seen_tags = set(), {}
         for i, raw in enumerate(self.raw_fields):
             where = "%s struct %s field #%d" % (self.spec.path, self.name, i)
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                where = "%s field %s" % (self.spec.path, raw["name"] if self.top
+                                         else self.name + "." + raw["name"])
             if not isinstance(raw, dict):
                 raise SpecError("%s: not an object" % where)
             f = Field(self.spec, self, raw, where)
@@ -604,22 +613,31 @@ class CodecEmitter:
 
     # ---- init ------------------------------------------------------------
     def emit_init(self, st):
+        """X_init zeroes and sets defaults; X_set_defaults sets only the
+        defaults that are not zero, for memory known to be zeroed (arena
+        allocations), so decoding a large array does not clear it twice."""
         o = self.o
-        o("void %s_init(%s *s)" % (st.cname, st.cname))
+        o("static void %s_set_defaults(%s *s)" % (st.cname, st.cname))
         o("{")
-        o("    memset(s, 0, sizeof *s);")
+        o("    (void)s;")
         for f in st.fields:
             if f.is_array:
                 if f.default == "null":
                     o("    s->%s.n = -1;" % f.cname)
             elif f.struct is not None:
-                o("    %s_init(&s->%s);" % (f.struct.cname, f.cname))
+                o("    %s_set_defaults(&s->%s);" % (f.struct.cname, f.cname))
             else:
                 d = f.default_expr()
                 if d not in (None, "0", "false", "0.0", "((kcp_bytes){NULL, 0})"):
                     o("    s->%s = %s;" % (f.cname, d))
                 elif f.base == "string":
                     o("    s->%s = %s;" % (f.cname, d))
+        o("}")
+        o()
+        o("void %s_init(%s *s)" % (st.cname, st.cname))
+        o("{")
+        o("    memset(s, 0, sizeof *s);")
+        o("    %s_set_defaults(s);" % st.cname)
         o("}")
         o()
 
@@ -691,7 +709,9 @@ class CodecEmitter:
                 o("            s += kcp_uvarint_size(%d) + kcp_uvarint_size((uint32_t)(s - s0));" % f.tag)
                 o("            count++;")
                 o("        }")
-            o("        s += kcp_uvarint_size(count) + kcp_raw_tags_size(&m->unknown_tags);")
+            o("        s += kcp_uvarint_size(count);")
+            o("        if (m->unknown_tags.n)")
+            o("            s += kcp_raw_tags_size(&m->unknown_tags);")
             o("    }")
         o("    return s;")
         o("}")
@@ -701,7 +721,7 @@ class CodecEmitter:
     def scalar_write(self, f, expr, flex, pad):
         o = self.o
         if f.struct is not None:
-            o("%s%s_write(w, &%s, v);" % (pad, f.struct.cname, expr))
+            self.synced_call("%s_write(wp, &%s, v);" % (f.struct.cname, expr), pad)
         elif f.base == "string":
             o("%skcp_write_string(w, %s, %s);" % (pad, flex, expr))
         elif f.base in ("bytes", "records"):
@@ -717,13 +737,25 @@ class CodecEmitter:
             self.scalar_write(f, acc, flex, pad)
             return
         o("%skcp_write_array_len(w, %s, %s.n);" % (pad, flex, acc))
-        o("%sfor (int32_t i = 0; i < %s.n; i++)" % (pad, acc))
+        o("%sfor (int32_t i = 0; i < %s.n; i++) {" % (pad, acc))
         self.scalar_write(f, acc + ".v[i]", flex, pad + "    ")
+        o("%s}" % pad)
+
+    def synced_call(self, call, pad):
+        """A call that is not inlined gets the caller's writer, brought up to
+        date before and read back after (see emit_write)."""
+        o = self.o
+        o("%s*wp = wl;" % pad)
+        o("%s%s" % (pad, call))
+        o("%swl = *wp;" % pad)
 
     def emit_write(self, st):
         o, spec = self.o, self.spec
-        o("static void %s_write(kcp_writer *w, const %s *m, int16_t v)" % (st.cname, st.cname))
+        o("static void %s_write(kcp_writer *wp, const %s *m, int16_t v)" % (st.cname, st.cname))
         o("{")
+        o("    /* A local copy of the writer: the bytes written could alias *wp, so")
+        o("     * writing through wp would reload pos and cap after every store. */")
+        o("    kcp_writer wl = *wp, *const w = &wl;")
         o("    const bool flex = %s;" % self.flex())
         o("    (void)flex;")
         o("    (void)w;")
@@ -748,7 +780,9 @@ class CodecEmitter:
             o("        kcp_write_uvarint(w, count);")
             for f in tagged:
                 acc = "m->" + f.cname
-                o("        kcp_raw_tags_write_below(w, &m->unknown_tags, &next, %d);" % f.tag)
+                o("        if (next < m->unknown_tags.n) {")
+                self.synced_call("kcp_raw_tags_write_below(wp, &m->unknown_tags, &next, %d);" % f.tag, " " * 12)
+                o("        }")
                 o("        if ((%s) && (%s)) { /* %s, tag %d */" % (self.ver(f.tagged), self.tag_present(f, acc), f.name, f.tag))
                 o("            size_t s = 0;")
                 self.value_size(f, acc, 12, "true")
@@ -756,17 +790,20 @@ class CodecEmitter:
                 o("            kcp_write_uvarint(w, (uint32_t)s);")
                 self.value_write(f, acc, 12, "true")
                 o("        }")
-            o("        kcp_raw_tags_write_below(w, &m->unknown_tags, &next, UINT64_MAX);")
+            o("        if (next < m->unknown_tags.n) {")
+            self.synced_call("kcp_raw_tags_write_below(wp, &m->unknown_tags, &next, UINT64_MAX);", " " * 12)
+            o("        }")
             o("    }")
+        o("    *wp = wl;")
         o("}")
         o()
 
     # ---- read ------------------------------------------------------------
-    def scalar_read(self, f, expr, flex, nullable, pad):
+    def scalar_read(self, f, expr, flex, nullable, pad, zeroed=False):
         o = self.o
         name = json.dumps(f.errname)
         if f.struct is not None:
-            o("%s%s_init(&%s);" % (pad, f.struct.cname, expr))
+            o("%s%s_%s(&%s);" % (pad, f.struct.cname, "set_defaults" if zeroed else "init", expr))
             o("%sif (%s_read(r, a, &%s, v))" % (pad, f.struct.cname, expr))
             o("%s    return r->err;" % pad)
         elif f.base == "string":
@@ -795,7 +832,8 @@ class CodecEmitter:
         o('%s        return kcp_reader_fail(r, KCP_ERR_NOMEM, %s, "out of memory for %%d elements", (int)%s.n);'
           % (pad, name, acc))
         o("%s    for (int32_t i = 0; i < %s.n; i++) {" % (pad, acc))
-        self.scalar_read(f, acc + ".v[i]", flex, "false", pad + "        ")
+        # kcp_arena_alloc returns zeroed memory: only non-zero defaults remain.
+        self.scalar_read(f, acc + ".v[i]", flex, "false", pad + "        ", zeroed=True)
         o("%s    }" % pad)
         o("%s}" % pad)
 
@@ -840,8 +878,9 @@ class CodecEmitter:
                     o("                if (%s) {" % self.ver(f.tagged))
                     o("                    kcp_reader sub;")
                     o("                    kcp_reader_sub(r, &sub, size);")
-                    o("                    if (%s_read_tag%d(&sub, a, m, v) || kcp_reader_join(r, &sub, %s))"
-                      % (st.cname, f.tag, json.dumps(f.errname)))
+                    # Always join: it carries the sub-reader's error out.
+                    o("                    %s_read_tag%d(&sub, a, m, v);" % (st.cname, f.tag))
+                    o("                    if (kcp_reader_join(r, &sub, %s))" % json.dumps(f.errname))
                     o("                        return r->err;")
                     o("                    continue;")
                     o("                }")
