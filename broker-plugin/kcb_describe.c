@@ -18,11 +18,16 @@ typedef kcp_describe_connections_response_count_by_name count_t;
 
 enum { CURSOR_VERSION = 1, CURSOR_LEN = 9 };
 
-/* Rows of the page being built, with their paging keys. */
+/* Candidate rows of the page, with their paging keys, in runs that are
+ * each sorted by seq (one per shard, then the history). */
+#define MAX_RUNS 4097
 typedef struct rows {
     row_t *v;
     uint64_t *seq;
     size_t n, cap;
+    size_t run_start[MAX_RUNS + 1];
+    size_t n_runs;
+    bool history_run;  /* the last run holds history rows, in close order */
 } rows;
 
 typedef struct scan {
@@ -89,23 +94,39 @@ static void copy_row(scan *s, const kcb_rec *r, row_t *out)
     out->peer_certificate_serial = dup_str(s, r->peer_serial);
 }
 
+/* Makes room for more rows; the scan asks once per shard for as many rows
+ * as the shard can contribute, so the vector grows a few times at most. */
+static void reserve_rows(scan *s, size_t more)
+{
+    if (s->page.n + more <= s->page.cap)
+        return;
+    size_t cap = s->page.n + more;
+    if (cap < s->page.cap * 2)
+        cap = s->page.cap * 2;
+    row_t *v = realloc(s->page.v, cap * sizeof *v);
+    if (v)
+        s->page.v = v;
+    uint64_t *seq = v ? realloc(s->page.seq, cap * sizeof *seq) : NULL;
+    if (!v || !seq) {
+        s->oom = true;
+        return;
+    }
+    s->page.seq = seq;
+    s->page.cap = cap;
+}
+
 static void add_row(scan *s, const kcb_rec *r)
 {
-    if (s->page.n == s->page.cap) {
-        size_t cap = s->page.cap ? s->page.cap * 2 : 64;
-        row_t *v = realloc(s->page.v, cap * sizeof *v);
-        uint64_t *seq = v ? realloc(s->page.seq, cap * sizeof *seq) : NULL;
-        if (v)
-            s->page.v = v;
-        if (!v || !seq) {
-            s->oom = true;
-            return;
-        }
-        s->page.seq = seq;
-        s->page.cap = cap;
-    }
+    reserve_rows(s, 1);
+    if (s->oom)
+        return;
     copy_row(s, r, &s->page.v[s->page.n]);
     s->page.seq[s->page.n++] = r->seq;
+}
+
+static void begin_run(scan *s)
+{
+    s->page.run_start[s->page.n_runs++] = s->page.n;
 }
 
 /* Adds one to name's count in a CountByName array grown in the arena. */
@@ -193,6 +214,10 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
         kcb_shard *sh = &reg->shards[i];
         int32_t kept = 0;
         pthread_mutex_lock(&sh->lock);
+        if (!s->summary) {
+            begin_run(s);
+            reserve_rows(s, sh->count < (uint64_t)s->limit ? (size_t)sh->count : (size_t)s->limit);
+        }
         for (const kcb_conn *c = sh->head; c && !s->oom; c = c->next)
             visit(s, &c->rec, true, &kept);
         pthread_mutex_unlock(&sh->lock);
@@ -202,6 +227,10 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
     pthread_mutex_lock(&reg->history_lock);
     kcb__history_expire(reg, s->filter->now_ms);
     int32_t kept = 0;
+    if (!s->summary) {
+        begin_run(s);
+        s->page.history_run = true;
+    }
     for (uint32_t i = 0; i < reg->history_len && !s->oom; i++) {
         const kcb_closed *h = reg->history[(reg->history_head + i) % reg->cfg.history_size];
         visit(s, &h->rec, false, &kept);
@@ -215,39 +244,78 @@ static int cmp_seq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sorts the candidate rows by seq and keeps the first limit in resp. */
+/* Puts the candidates in seq order: the history run (in close order) is
+ * sorted, then the runs are merged, keeping the first limit rows. */
 static int finish_page(scan *s, kcp_describe_connections_response *resp)
 {
-    size_t n = s->page.n;
-    const uint64_t **order = malloc((n ? n : 1) * sizeof *order);
-    if (!order)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        order[i] = &s->page.seq[i];
-    qsort(order, n, sizeof *order, cmp_seq);
-    size_t take = n < (size_t)s->limit ? n : (size_t)s->limit;
+    rows *p = &s->page;
+    p->run_start[p->n_runs] = p->n;
+    size_t take = p->n < (size_t)s->limit ? p->n : (size_t)s->limit;
     resp->connections.n = (int32_t)take;
     resp->connections.v = kcp_arena_alloc(s->arena, (take ? take : 1) * sizeof(row_t));
-    if (!resp->connections.v) {
-        free(order);
+    size_t *pos = calloc(p->n_runs + 1, sizeof *pos);
+    const uint64_t **hist = NULL;
+    size_t hist_n = 0;
+    if (!resp->connections.v || !pos) {
+        free(pos);
         return -1;
     }
-    for (size_t i = 0; i < take; i++)
-        resp->connections.v[i] = s->page.v[order[i] - s->page.seq];
-    if (s->remaining > (int64_t)take && take > 0) {
-        uint8_t *cur = kcp_arena_alloc(s->arena, CURSOR_LEN);
-        if (!cur) {
-            free(order);
+    if (p->history_run) {
+        size_t h0 = p->run_start[p->n_runs - 1];
+        hist_n = p->n - h0;
+        hist = malloc((hist_n ? hist_n : 1) * sizeof *hist);
+        if (!hist) {
+            free(pos);
             return -1;
         }
-        uint64_t last = *order[take - 1];
+        for (size_t i = 0; i < hist_n; i++)
+            hist[i] = &p->seq[h0 + i];
+        qsort(hist, hist_n, sizeof *hist, cmp_seq);
+    }
+    for (size_t r = 0; r < p->n_runs; r++)
+        pos[r] = p->run_start[r];
+    size_t hist_pos = 0;
+    uint64_t last = 0;
+    for (size_t out = 0; out < take; out++) {
+        /* Few runs (one per shard): a linear pick of the smallest head. */
+        size_t best = SIZE_MAX, best_row = 0;
+        uint64_t best_seq = UINT64_MAX;
+        for (size_t r = 0; r < p->n_runs; r++) {
+            size_t row;
+            if (p->history_run && r + 1 == p->n_runs) {
+                if (hist_pos == hist_n)
+                    continue;
+                row = (size_t)(hist[hist_pos] - p->seq);
+            } else {
+                if (pos[r] == p->run_start[r + 1])
+                    continue;
+                row = pos[r];
+            }
+            if (p->seq[row] < best_seq) {
+                best_seq = p->seq[row];
+                best = r;
+                best_row = row;
+            }
+        }
+        if (p->history_run && best + 1 == p->n_runs)
+            hist_pos++;
+        else
+            pos[best]++;
+        resp->connections.v[out] = p->v[best_row];
+        last = best_seq;
+    }
+    free(pos);
+    free(hist);
+    if (s->remaining > (int64_t)take && take > 0) {
+        uint8_t *cur = kcp_arena_alloc(s->arena, CURSOR_LEN);
+        if (!cur)
+            return -1;
         cur[0] = CURSOR_VERSION;
         for (int b = 0; b < 8; b++)
             cur[1 + b] = (uint8_t)(last >> (56 - 8 * b));
         resp->next_cursor.ptr = cur;
         resp->next_cursor.len = CURSOR_LEN;
     }
-    free(order);
     return 0;
 }
 

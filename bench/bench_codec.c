@@ -1,0 +1,221 @@
+/*
+ * bench_codec: how the generated DescribeConnectionsResponse codec compares,
+ * in one run on one machine, with copying the same bytes (encode, decode)
+ * and with the JSON an operator's tools would otherwise move (size).
+ * Ratios rather than absolute times, so figures from different machines
+ * can be compared.
+ *
+ * Usage: bench_codec [--json] [--connections N] [--repetitions N]
+ */
+#include "bench_data.h"
+#include "bench_json.h"
+#include "bench_report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define DEFAULT_CONNECTIONS 100000
+#define DEFAULT_REPETITIONS 7
+#define WARMUP_ROUNDS 2
+#define SEED UINT64_C(20251129)
+
+/* Called through a volatile pointer so the compiler cannot see that the
+ * copy is never read and drop it. */
+static void *(*volatile copy_bytes)(void *, const void *, size_t) = memcpy;
+/* Results of timed work land here so none of it is dead code. */
+static volatile uint64_t sink;
+
+typedef struct bench_ctx {
+    const kcp_describe_connections_response *msg;
+    uint8_t *wire; /* the encoded message, cap bytes */
+    size_t cap;
+    size_t len;    /* bytes encoded */
+    uint8_t *copy; /* memcpy baseline destination, cap bytes */
+    char errstr[KCP_ERRSTR_SIZE + 16]; /* room for a prefix before a reader's message */
+} bench_ctx;
+
+typedef int (*bench_op)(bench_ctx *ctx);
+
+/* Size, then encode into the preallocated buffer: what a broker does per answer. */
+static int op_encode(bench_ctx *ctx)
+{
+    size_t need = kcp_describe_connections_response_size(ctx->msg, 0);
+    if (need > ctx->cap) {
+        snprintf(ctx->errstr, sizeof ctx->errstr, "encoded size %zu exceeds buffer %zu", need,
+                 ctx->cap);
+        return KCP_ERR_SPACE;
+    }
+    kcp_writer w;
+    kcp_writer_init(&w, ctx->wire, need);
+    int rc = kcp_describe_connections_response_encode(&w, ctx->msg, 0);
+    if (rc == 0 && w.pos != need) {
+        snprintf(ctx->errstr, sizeof ctx->errstr, "encoded %zu bytes, size said %zu", w.pos, need);
+        rc = KCP_ERR_SPACE;
+    } else if (rc) {
+        snprintf(ctx->errstr, sizeof ctx->errstr, "encode: %s", kcp_err_name(rc));
+    }
+    ctx->len = w.pos;
+    sink += ctx->wire[w.pos / 2];
+    return rc;
+}
+
+/* Decode and free: what a client does per answer. */
+static int op_decode(bench_ctx *ctx)
+{
+    kcp_reader r;
+    kcp_reader_init(&r, ctx->wire, ctx->len);
+    kcp_describe_connections_response m;
+    int rc = kcp_describe_connections_response_decode(&r, &m, 0);
+    if (rc)
+        snprintf(ctx->errstr, sizeof ctx->errstr, "decode: %s", r.errstr);
+    else
+        sink += (uint64_t)m.connections.n +
+                (m.connections.n > 0 ? (uint64_t)m.connections.v[m.connections.n - 1].requests : 0);
+    kcp_describe_connections_response_free(&m);
+    return rc;
+}
+
+static int op_memcpy(bench_ctx *ctx)
+{
+    copy_bytes(ctx->copy, ctx->wire, ctx->len);
+    sink += ctx->copy[ctx->len / 2];
+    return 0;
+}
+
+static int time_op(bench_op op, bench_ctx *ctx, double *ms)
+{
+    int64_t t0 = bench_now_ns();
+    int rc = op(ctx);
+    *ms = (double)(bench_now_ns() - t0) / 1e6;
+    return rc;
+}
+
+/* Times op and its baseline alternately, so both see the same machine state;
+ * *value and *baseline get the medians in ms. */
+static int time_pair(bench_op op, bench_op base, bench_ctx *ctx, int reps, double *value,
+                     double *baseline)
+{
+    double *v = calloc((size_t)reps, sizeof *v), *b = calloc((size_t)reps, sizeof *b);
+    int rc = v && b ? 0 : KCP_ERR_NOMEM;
+    for (int i = 0; i < WARMUP_ROUNDS && rc == 0; i++) {
+        rc = base(ctx);
+        if (rc == 0)
+            rc = op(ctx);
+    }
+    for (int i = 0; i < reps && rc == 0; i++) {
+        rc = time_op(base, ctx, &b[i]);
+        if (rc == 0)
+            rc = time_op(op, ctx, &v[i]);
+    }
+    if (rc == 0) {
+        *value = bench_median(v, (size_t)reps);
+        *baseline = bench_median(b, (size_t)reps);
+    }
+    free(v);
+    free(b);
+    return rc;
+}
+
+/* A benchmark of a broken codec is worthless: decode what was encoded,
+ * encode it again and require the same bytes. */
+static int check_round_trip(bench_ctx *ctx)
+{
+    kcp_reader r;
+    kcp_reader_init(&r, ctx->wire, ctx->len);
+    kcp_describe_connections_response m;
+    int rc = kcp_describe_connections_response_decode(&r, &m, 0);
+    if (rc) {
+        snprintf(ctx->errstr, sizeof ctx->errstr, "decode: %s", r.errstr);
+    } else if (kcp_describe_connections_response_size(&m, 0) != ctx->len) {
+        snprintf(ctx->errstr, sizeof ctx->errstr, "decoded message re-encodes to another size");
+        rc = KCP_ERR_LENGTH;
+    } else {
+        kcp_writer w;
+        kcp_writer_init(&w, ctx->copy, ctx->cap);
+        rc = kcp_describe_connections_response_encode(&w, &m, 0);
+        if (rc == 0 && (w.pos != ctx->len || memcmp(ctx->copy, ctx->wire, ctx->len) != 0)) {
+            snprintf(ctx->errstr, sizeof ctx->errstr, "decoded message re-encodes differently");
+            rc = KCP_ERR_LENGTH;
+        }
+    }
+    kcp_describe_connections_response_free(&m);
+    return rc;
+}
+
+static int parse_count(const char *arg, const char *flag, int min, int *out)
+{
+    char *end;
+    long v = arg ? strtol(arg, &end, 10) : 0;
+    if (!arg || *end || v < min || v > 10000000) {
+        fprintf(stderr, "bench_codec: %s needs an integer from %d to 10000000\n", flag, min);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bool json = false;
+    int conns = DEFAULT_CONNECTIONS, reps = DEFAULT_REPETITIONS;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--connections") == 0) {
+            if (parse_count(i + 1 < argc ? argv[++i] : NULL, "--connections", 1, &conns))
+                return 2;
+        } else if (strcmp(argv[i], "--repetitions") == 0) {
+            if (parse_count(i + 1 < argc ? argv[++i] : NULL, "--repetitions", 1, &reps))
+                return 2;
+        } else {
+            fprintf(stderr, "usage: bench_codec [--json] [--connections N] [--repetitions N]\n");
+            return 2;
+        }
+    }
+
+    kcp_describe_connections_response msg;
+    int rc = bench_make_response(&msg, conns, SEED);
+    bench_ctx ctx = {.msg = &msg};
+    if (rc == 0) {
+        ctx.cap = kcp_describe_connections_response_size(&msg, 0);
+        ctx.wire = malloc(ctx.cap);
+        ctx.copy = malloc(ctx.cap);
+        rc = ctx.wire && ctx.copy ? 0 : KCP_ERR_NOMEM;
+    }
+    /* The first encode also faults in both buffers' pages. */
+    if (rc == 0 && (rc = op_encode(&ctx)) == 0 && (rc = op_memcpy(&ctx)) == 0)
+        rc = check_round_trip(&ctx);
+
+    bench_figure fig[3] = {
+        {"encode", "ms", 0, "memcpy", 0, 4.0},
+        {"decode", "ms", 0, "memcpy", 0, 4.0},
+        {"bytes_per_connection", "bytes", 0, "json", 0, 0.25},
+    };
+    if (rc == 0)
+        rc = time_pair(op_encode, op_memcpy, &ctx, reps, &fig[0].value, &fig[0].baseline);
+    if (rc == 0)
+        rc = time_pair(op_decode, op_memcpy, &ctx, reps, &fig[1].value, &fig[1].baseline);
+    if (rc == 0) {
+        bench_buf text = {0};
+        bench_json_connections(&text, &msg);
+        if (text.failed)
+            rc = KCP_ERR_NOMEM;
+        fig[2].value = (double)ctx.len / conns;
+        fig[2].baseline = (double)text.len / conns;
+        bench_buf_free(&text);
+    }
+    if (rc) {
+        fprintf(stderr, "bench_codec: %s%s%s\n", kcp_err_name(rc), ctx.errstr[0] ? ": " : "",
+                ctx.errstr);
+    } else if (json) {
+        bench_print_json(fig, 3);
+    } else {
+        printf("DescribeConnectionsResponse v0, %d connections, %zu bytes, median of %d runs\n",
+               conns, ctx.len, reps);
+        bench_print_text(fig, 3);
+    }
+    free(ctx.wire);
+    free(ctx.copy);
+    kcp_describe_connections_response_free(&msg);
+    return rc ? 1 : 0;
+}

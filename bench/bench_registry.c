@@ -1,0 +1,273 @@
+/*
+ * bench_registry: the broker plugin's costs, each against a baseline
+ * measured in the same run.
+ *
+ * - hot path: request+response events on open connections, two threads on
+ *   two shards, per event vs a relaxed atomic add on a private counter;
+ * - accept + authenticate + close of one connection (ns/op, reported);
+ * - allocation on the hot path (bytes, must be 0);
+ * - snapshot + encode of 100k connections vs memcpy of the encoded bytes,
+ *   and the longest a concurrent hot-path event waited meanwhile;
+ * - registry bytes per connection beyond its strings (from the allocator).
+ *
+ * Usage: bench_registry [--json] [--connections N] [--repetitions N]
+ */
+#include "bench_report.h"
+#include "kcb.h"
+#include "kcb_describe.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOT_EVENTS 4000000
+
+static volatile uint64_t sink;
+static void *(*volatile copy_bytes)(void *, const void *, size_t) = memcpy;
+
+typedef struct hot_arg {
+    kcb_conn *conn;
+    _Atomic uint64_t *private_counter;
+    pthread_barrier_t *start;
+    int64_t elapsed_ns;
+} hot_arg;
+
+static void *hot_events(void *p)
+{
+    hot_arg *a = p;
+    pthread_barrier_wait(a->start);
+    int64_t t0 = bench_now_ns();
+    for (int i = 0; i < HOT_EVENTS / 2; i++) {
+        kcb_conn_request(a->conn, 3, "orders-app", 10, 120, 1000 + i);
+        kcb_conn_response(a->conn, 400, 1000 + i);
+    }
+    a->elapsed_ns = bench_now_ns() - t0;
+    return NULL;
+}
+
+static void *atomic_adds(void *p)
+{
+    hot_arg *a = p;
+    pthread_barrier_wait(a->start);
+    int64_t t0 = bench_now_ns();
+    for (int i = 0; i < HOT_EVENTS; i++)
+        atomic_fetch_add_explicit(a->private_counter, 1, memory_order_relaxed);
+    a->elapsed_ns = bench_now_ns() - t0;
+    return NULL;
+}
+
+/* Per-event nanoseconds of two threads running fn side by side. */
+static double two_threads(void *(*fn)(void *), kcb_conn *c0, kcb_conn *c1)
+{
+    static _Alignas(64) _Atomic uint64_t counters[16];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 2);
+    hot_arg a[2] = {{c0, &counters[0], &start, 0}, {c1, &counters[8], &start, 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, fn, &a[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+    sink += atomic_load(&counters[0]);
+    int64_t slowest = a[0].elapsed_ns > a[1].elapsed_ns ? a[0].elapsed_ns : a[1].elapsed_ns;
+    return (double)slowest / HOT_EVENTS;
+}
+
+static kcb_registry *new_registry(int32_t max_page)
+{
+    kcb_config cfg = {.struct_size = sizeof cfg, .shards = 2, .super_users = "User:admin",
+                      .max_page = max_page, .default_page = max_page};
+    char err[200];
+    kcb_registry *reg = kcb_registry_new(NULL, &cfg, err, sizeof err);
+    if (!reg) {
+        fprintf(stderr, "bench_registry: %s\n", err);
+        exit(1);
+    }
+    return reg;
+}
+
+/* A realistic connection: SASL_SSL, authenticated, librdkafka, a client id. */
+static kcb_conn *open_conn(kcb_registry *reg, uint32_t shard, uint32_t i, size_t *string_bytes)
+{
+    char peer[32], principal[32];
+    snprintf(peer, sizeof peer, "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+    snprintf(principal, sizeof principal, "User:svc-%u", i % 97);
+    kcb_accept_info info = {.struct_size = sizeof info, .shard = shard, .listener_name = "SASL_SSL",
+                            .security_protocol = KCB_SASL_SSL, .local_host = "127.0.0.1",
+                            .local_port = 9093, .peer_host = peer, .peer_port = (uint16_t)(1024 + i % 60000),
+                            .now_ms = 1000};
+    kcb_conn *c = kcb_conn_accepted(reg, &info, NULL, 0);
+    kcb_conn_authenticated(c, principal, "SCRAM-SHA-512", 3600000, 1001);
+    kcb_conn_client_software(c, "librdkafka", "2.0.2");
+    kcb_conn_request(c, 3, "orders-consumer", 15, 100, 1002);
+    if (string_bytes) /* every string the record holds, with its NUL */
+        *string_bytes += strlen(kcb_conn_id(c)) + 1 + strlen("SASL_SSL") + 1 + strlen("127.0.0.1") + 1 +
+                         strlen(peer) + 1 + strlen(principal) + 1 + strlen("SCRAM-SHA-512") + 1 +
+                         strlen("librdkafka") + 1 + strlen("2.0.2") + 1 + strlen("orders-consumer") + 1;
+    return c;
+}
+
+typedef struct stall_arg {
+    kcb_conn *conn;
+    _Atomic int stop;
+    int64_t worst_ns;
+    uint64_t events;
+} stall_arg;
+
+/* Runs hot-path events back to back and records the longest single one. */
+static void *stall_probe(void *p)
+{
+    stall_arg *a = p;
+    while (!atomic_load_explicit(&a->stop, memory_order_relaxed)) {
+        int64_t t0 = bench_now_ns();
+        kcb_conn_request(a->conn, 3, "orders-consumer", 15, 100, 2000);
+        int64_t dt = bench_now_ns() - t0;
+        if (dt > a->worst_ns)
+            a->worst_ns = dt;
+        a->events++;
+    }
+    return NULL;
+}
+
+static double snapshot_encode_ms(kcb_registry *reg, size_t *len_out, uint8_t **wire_out)
+{
+    kcp_describe_connections_request req;
+    kcp_describe_connections_request_init(&req);
+    kcp_describe_connections_response resp;
+    kcp_describe_connections_response_init(&resp);
+    int64_t t0 = bench_now_ns();
+    if (kcb__describe_decoded(reg, "User:admin", &req, &resp)) {
+        fprintf(stderr, "bench_registry: describe ran out of memory\n");
+        exit(1);
+    }
+    size_t len = kcp_describe_connections_response_size(&resp, 0);
+    uint8_t *wire = malloc(len);
+    kcp_writer w;
+    kcp_writer_init(&w, wire, len);
+    if (kcp_describe_connections_response_encode(&w, &resp, 0)) {
+        fprintf(stderr, "bench_registry: encode failed\n");
+        exit(1);
+    }
+    int64_t dt = bench_now_ns() - t0;
+    kcp_describe_connections_response_free(&resp);
+    *len_out = len;
+    free(*wire_out);
+    *wire_out = wire;
+    return dt / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    bool json = false;
+    int connections = 100000, reps = 7;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (strcmp(argv[i], "--connections") == 0 && i + 1 < argc)
+            connections = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--repetitions") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_registry [--json] [--connections N] [--repetitions N]\n");
+            return 2;
+        }
+    }
+    if (connections < 1 || reps < 1 || reps > 100) {
+        fprintf(stderr, "bench_registry: --connections and --repetitions must be positive (repetitions <= 100)\n");
+        return 2;
+    }
+    bench_figure figs[6];
+    size_t nf = 0;
+    double v[100], b[100];
+
+    /* Hot path vs relaxed atomic add, two threads on two shards. */
+    kcb_registry *reg = new_registry(connections);
+    kcb_conn *c0 = open_conn(reg, 0, 1, NULL), *c1 = open_conn(reg, 1, 2, NULL);
+    two_threads(hot_events, c0, c1); /* warm-up */
+    for (int r = 0; r < reps; r++) {
+        v[r] = two_threads(hot_events, c0, c1);
+        b[r] = two_threads(atomic_adds, c0, c1);
+    }
+    figs[nf++] = (bench_figure){"hot path event (2 threads, 2 shards)", "ns", bench_median(v, (size_t)reps),
+                                "relaxed atomic add", bench_median(b, (size_t)reps), 3.0};
+
+    /* No allocation on the hot path: the allocator's bytes in use stay put. */
+    size_t before = mallinfo2().uordblks;
+    for (int i = 0; i < 1000000; i++)
+        kcb_conn_request(c0, 1, "orders-app", 10, 100, 5000 + i);
+    size_t after = mallinfo2().uordblks;
+    figs[nf++] = (bench_figure){"hot path heap growth over 1M events", "bytes", (double)(after - before),
+                                "zero", 1, 0.0};
+
+    /* Accept + authenticate + close. */
+    for (int r = 0; r < reps; r++) {
+        int n = 20000;
+        int64_t t0 = bench_now_ns();
+        for (int i = 0; i < n; i++) {
+            kcb_conn *c = open_conn(reg, 0, (uint32_t)i, NULL);
+            kcb_conn_closed(c, KCB_CLOSE_CLIENT, 3000);
+        }
+        v[r] = (double)(bench_now_ns() - t0) / n;
+        int64_t t1 = bench_now_ns();
+        for (int i = 0; i < n; i++) {
+            void *p = malloc(256);
+            sink += (uintptr_t)p;
+            free(p);
+        }
+        b[r] = (double)(bench_now_ns() - t1) / n;
+    }
+    figs[nf++] = (bench_figure){"accept+authenticate+close", "ns", bench_median(v, (size_t)reps),
+                                "malloc+free 256 B", bench_median(b, (size_t)reps), -1.0};
+    kcb_registry_free(reg);
+
+    /* Registry bytes per connection beyond its strings. */
+    reg = new_registry(connections);
+    size_t strings = 0;
+    size_t base = mallinfo2().uordblks;
+    kcb_conn *probe = NULL;
+    for (int i = 0; i < connections; i++) {
+        kcb_conn *c = open_conn(reg, (uint32_t)(i % 2), (uint32_t)i, &strings);
+        if (i == 0)
+            probe = c;
+    }
+    double per_conn = ((double)(mallinfo2().uordblks - base) - (double)strings) / connections;
+    figs[nf++] = (bench_figure){"registry bytes per connection beyond strings", "bytes", per_conn,
+                                "256-byte budget", 256, 1.0};
+
+    /* Snapshot + encode vs memcpy, with a hot-path thread running. */
+    uint8_t *wire = NULL, *copy = NULL;
+    size_t len = 0;
+    snapshot_encode_ms(reg, &len, &wire); /* warm-up */
+    copy = malloc(len);
+    stall_arg sa = {.conn = probe};
+    pthread_t st;
+    pthread_create(&st, NULL, stall_probe, &sa);
+    for (int r = 0; r < reps; r++) {
+        v[r] = snapshot_encode_ms(reg, &len, &wire);
+        int64_t t0 = bench_now_ns();
+        copy_bytes(copy, wire, len);
+        b[r] = (bench_now_ns() - t0) / 1e6;
+        sink += copy[len / 2];
+    }
+    atomic_store(&sa.stop, 1);
+    pthread_join(st, NULL);
+    figs[nf++] = (bench_figure){"snapshot+encode of all connections", "ms", bench_median(v, (size_t)reps),
+                                "memcpy of the encoded bytes", bench_median(b, (size_t)reps), 4.0};
+    figs[nf++] = (bench_figure){"worst hot-path event during snapshots", "ms", sa.worst_ns / 1e6,
+                                "1 ms budget", 1.0, 1.0};
+    free(wire);
+    free(copy);
+    kcb_registry_free(reg);
+
+    if (json)
+        bench_print_json(figs, nf);
+    else {
+        printf("bench_registry: %d connections, %d repetitions (median)\n", connections, reps);
+        bench_print_text(figs, nf);
+    }
+    return 0;
+}
