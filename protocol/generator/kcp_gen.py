@@ -585,12 +585,14 @@ def min_wire_size(spec, f, depth=0):
         return 1
     best = None
     for v in range(spec.valid.lo, spec.valid.hi + 1):
+        if not f.versions.contains(v):
+            continue  # the array is never read in this version
         total = 1 if spec.is_flex(v) else 0  # the element's tagged-field count
         for g in f.struct.fields:
             if g.versions.contains(v) and not (g.tagged and g.tagged.contains(v)):
                 total += 1 if g.is_array else min_wire_size(spec, g, depth + 1)
         best = total if best is None else min(best, total)
-    return max(1, best)
+    return max(1, best or 0)
 
 
 class CodecEmitter:
