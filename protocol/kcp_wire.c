@@ -357,6 +357,7 @@ struct kcp_arena_chunk {
     size_t size;   /* bytes for data */
     size_t used;
     size_t mapped; /* bytes mapped with mmap, 0 when from calloc */
+    bool dirty;    /* reused after kcp_arena_reset(): clear what is handed out */
     /* data follows, 16-byte aligned */
 };
 
@@ -411,6 +412,8 @@ static void chunk_unmap(kcp_arena_chunk *c)
 }
 #endif
 
+static bool take_spare(kcp_arena *a, size_t size);
+
 void *kcp_arena_alloc(kcp_arena *a, size_t size)
 {
     if (size > SIZE_MAX - CHUNK_HDR - 7)
@@ -419,6 +422,8 @@ void *kcp_arena_alloc(kcp_arena *a, size_t size)
     if (size == 0)
         size = 8;
     kcp_arena_chunk *c = a->head;
+    if ((!c || c->size - c->used < size) && take_spare(a, size))
+        c = a->head;
     if (!c || c->size - c->used < size) {
         size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
         /* Grow chunk sizes with the arena so large messages take few mallocs. */
@@ -435,12 +440,44 @@ void *kcp_arena_alloc(kcp_arena *a, size_t size)
             c->mapped = 0;
         }
         c->used = 0;
+        c->dirty = false;
         c->next = a->head;
         a->head = c;
     }
     void *p = (uint8_t *)c + CHUNK_HDR + c->used;
     c->used += size;
+    if (c->dirty) /* a reused chunk: fresh ones are zero already */
+        memset(p, 0, size);
     return p;
+}
+
+/* Moves the first spare chunk that can hold size bytes to the front. */
+static bool take_spare(kcp_arena *a, size_t size)
+{
+    for (kcp_arena_chunk **pp = &a->spare; *pp; pp = &(*pp)->next) {
+        kcp_arena_chunk *c = *pp;
+        if (c->size < size)
+            continue;
+        *pp = c->next;
+        c->used = 0;
+        c->dirty = true;
+        c->next = a->head;
+        a->head = c;
+        return true;
+    }
+    return false;
+}
+
+void kcp_arena_reset(kcp_arena *a)
+{
+    /* Oldest (smallest) chunks first, so the next decode fills them in the
+     * order it filled them before. */
+    while (a->head) {
+        kcp_arena_chunk *c = a->head;
+        a->head = c->next;
+        c->next = a->spare;
+        a->spare = c;
+    }
 }
 
 void *kcp_arena_memdup(kcp_arena *a, const void *src, size_t len)
@@ -453,7 +490,8 @@ void *kcp_arena_memdup(kcp_arena *a, const void *src, size_t len)
 
 void kcp_arena_free(kcp_arena *a)
 {
-    kcp_arena_chunk *c = a->head;
+    kcp_arena_reset(a);
+    kcp_arena_chunk *c = a->spare;
     while (c) {
         kcp_arena_chunk *next = c->next;
         if (c->mapped)
@@ -462,13 +500,14 @@ void kcp_arena_free(kcp_arena *a)
             free(c);
         c = next;
     }
-    a->head = NULL;
+    a->spare = NULL;
 }
 
 size_t kcp_arena_bytes(const kcp_arena *a)
 {
     size_t n = 0;
-    for (const kcp_arena_chunk *c = a->head; c; c = c->next)
-        n += c->mapped ? c->mapped : CHUNK_HDR + c->size;
+    for (int list = 0; list < 2; list++)
+        for (const kcp_arena_chunk *c = list ? a->spare : a->head; c; c = c->next)
+            n += c->mapped ? c->mapped : CHUNK_HDR + c->size;
     return n;
 }

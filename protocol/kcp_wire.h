@@ -113,7 +113,8 @@ KCP__INLINE bool kcp_bytes_eq(kcp_bytes a, kcp_bytes b)
  * --------------------------------------------------------------------- */
 typedef struct kcp_arena_chunk kcp_arena_chunk;
 typedef struct kcp_arena {
-    kcp_arena_chunk *head;
+    kcp_arena_chunk *head;  /* chunks handing out memory, newest first */
+    kcp_arena_chunk *spare; /* chunks kept by kcp_arena_reset() for reuse */
 } kcp_arena;
 
 /* Returns zeroed, 8-byte aligned memory owned by the arena, or NULL. */
@@ -122,6 +123,9 @@ void *kcp_arena_alloc(kcp_arena *a, size_t size);
 void *kcp_arena_memdup(kcp_arena *a, const void *src, size_t len);
 /* Frees everything the arena handed out; the arena is empty afterwards. */
 void kcp_arena_free(kcp_arena *a);
+/* Forgets everything handed out but keeps the memory for the next
+ * allocations, so decoding page after page touches no fresh pages. */
+void kcp_arena_reset(kcp_arena *a);
 /* Bytes currently held from the system allocator (for memory reports). */
 size_t kcp_arena_bytes(const kcp_arena *a);
 

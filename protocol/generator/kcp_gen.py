@@ -504,6 +504,13 @@ def emit_header(specs):
         for st in spec.all_structs():
             o("/* Sets every field of a %s to its default. */" % st.name)
             o("void %s_init(%s *s);" % (st.cname, st.cname))
+            # Exported so that a producer of a large array can encode its
+            # elements one at a time and splice them into the encoded parent.
+            o("/* Exact encoded size of one %s at version, as inside its parent. */" % st.name)
+            o("size_t %s_size(const %s *s, int16_t version);" % (st.cname, st.cname))
+            o("/* Writes one %s at version (a valid one of %s, unchecked); errors" % (st.name, spec.name))
+            o(" * stick in w->err. Does not validate. */")
+            o("void %s_encode(kcp_writer *w, const %s *s, int16_t version);" % (st.cname, st.cname))
         o("/* Sets every field to its default; the message owns nothing yet. */")
         o("void %s_init(%s *m);" % (p, p))
         o("/* Frees what decoding (or kcp_arena_alloc on m->arena) allocated. */")
@@ -517,6 +524,10 @@ def emit_header(specs):
         o(" * r's buffer, arrays live in m->arena. Always call %s_free(m)." % p)
         o(" * Returns 0, or a kcp_err with r->errstr naming the field and offset. */")
         o("int %s_decode(kcp_reader *r, %s *m, int16_t version);" % (p, p))
+        o("/* Like %s_decode(), for a message decoded (or initialised) before:" % p)
+        o(" * its arena's memory is reused instead of freed, and every view into")
+        o(" * the earlier message becomes invalid. Still call %s_free(m) at the end. */" % p)
+        o("int %s_decode_reuse(kcp_reader *r, %s *m, int16_t version);" % (p, p))
         o("/* Checks that m can be encoded at version: nulls only where nullable,")
         o(" * no non-default value in a field the version lacks. 0 or a kcp_err. */")
         o("int %s_validate(const %s *m, int16_t version, char *errstr, size_t errstr_size);" % (p, p))
@@ -1028,6 +1039,7 @@ def emit_source(specs):
         o()
         em = CodecEmitter(spec, o)
         structs = spec.all_structs() + [spec.top]
+        o("static int %s_decode_into(kcp_reader *r, %s *m, int16_t version);" % (spec.cprefix, spec.cprefix))
         for st in structs:
             o("static size_t %s_size_v(const %s *m, int16_t v);" % (st.cname, st.cname))
             o("static void %s_write(kcp_writer *w, const %s *m, int16_t v);" % (st.cname, st.cname))
@@ -1041,6 +1053,17 @@ def emit_source(specs):
             em.emit_tag_readers(st)
             em.emit_read(st)
             em.emit_validate(st)
+        for st in spec.all_structs():
+            o("size_t %s_size(const %s *s, int16_t version)" % (st.cname, st.cname))
+            o("{")
+            o("    return %s_size_v(s, version);" % st.cname)
+            o("}")
+            o()
+            o("void %s_encode(kcp_writer *w, const %s *s, int16_t version)" % (st.cname, st.cname))
+            o("{")
+            o("    %s_write(w, s, version);" % st.cname)
+            o("}")
+            o()
         p = spec.cprefix
         lo, hi = spec.valid.lo, spec.valid.hi
         o("void %s_free(%s *m)" % (p, p))
@@ -1063,9 +1086,24 @@ def emit_source(specs):
         o()
         o("int %s_decode(kcp_reader *r, %s *m, int16_t version)" % (p, p))
         o("{")
+        o("    %s_init(m);" % p)
+        o("    return %s_decode_into(r, m, version);" % p)
+        o("}")
+        o()
+        o("int %s_decode_reuse(kcp_reader *r, %s *m, int16_t version)" % (p, p))
+        o("{")
+        o("    kcp_arena kept = m->arena;")
+        o("    kcp_arena_reset(&kept);")
+        o("    %s_init(m);" % p)
+        o("    m->arena = kept;")
+        o("    return %s_decode_into(r, m, version);" % p)
+        o("}")
+        o()
+        o("/* Decodes into m, already initialised with an empty or reset arena. */")
+        o("static int %s_decode_into(kcp_reader *r, %s *m, int16_t version)" % (p, p))
+        o("{")
         o("    static const char *const names[] = {%s};"
           % ", ".join('"%s v%d"' % (spec.name, v) for v in range(lo, hi + 1)))
-        o("    %s_init(m);" % p)
         o("    if (version < %d || version > %d)" % (lo, hi))
         o('        return kcp_reader_fail(r, KCP_ERR_VERSION, "%s", "version %%d is outside %d-%d", (int)version);'
           % (spec.name, lo, hi))

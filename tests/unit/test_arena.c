@@ -136,6 +136,31 @@ static void test_arena_is_reusable_after_free(void **state)
     }
 }
 
+static void test_reset_keeps_memory_and_hands_it_out_zeroed(void **state)
+{
+    (void)state;
+    kcp_arena a = {0};
+    uint8_t *first = kcp_arena_alloc(&a, 3000);
+    uint8_t *big = kcp_arena_alloc(&a, 100000);
+    assert_non_null(first);
+    assert_non_null(big);
+    memset(first, 0xff, 3000);
+    memset(big, 0xff, 100000);
+    size_t held = kcp_arena_bytes(&a);
+
+    kcp_arena_reset(&a);
+    assert_int_equal(kcp_arena_bytes(&a), held); /* nothing went back to the system */
+    uint8_t *again = kcp_arena_alloc(&a, 3000);
+    uint8_t *big_again = kcp_arena_alloc(&a, 100000);
+    assert_int_equal(kcp_arena_bytes(&a), held); /* and nothing new was taken */
+    for (size_t i = 0; i < 3000; i++)
+        assert_int_equal(again[i], 0);
+    for (size_t i = 0; i < 100000; i++)
+        assert_int_equal(big_again[i], 0);
+    kcp_arena_free(&a);
+    assert_int_equal(kcp_arena_bytes(&a), 0);
+}
+
 static void test_unrepresentable_sizes_are_refused(void **state)
 {
     (void)state;
@@ -164,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_very_large_blocks_are_zeroed_and_released),
         cmocka_unit_test(test_memdup_copies),
         cmocka_unit_test(test_arena_is_reusable_after_free),
+        cmocka_unit_test(test_reset_keeps_memory_and_hands_it_out_zeroed),
         cmocka_unit_test(test_unrepresentable_sizes_are_refused),
     };
     return cmocka_run_group_tests_name("arena", tests, NULL, NULL);
