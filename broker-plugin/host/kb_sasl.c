@@ -1,5 +1,15 @@
 /*
- * kb_sasl.c: the broker's SASL server side on libsasl2 (Cyrus SASL 2.1.28).
+ * kb_sasl.c: the broker's SASL server side. Users and passwords live in a
+ * sasldb read through libsasl2 (Cyrus SASL 2.1.28); PLAIN is libsasl2's
+ * own mechanism, SCRAM-SHA-256/512 are kb_scram's.
+ *
+ * Why SCRAM is not libsasl2's: librdkafka repeats its client nonce in the
+ * client-final-message, which Apache Kafka accepts and libsasl2's SCRAM
+ * plugin refuses (SASL_BADPROT), and the message cannot be rewritten on
+ * its way in as the client's proof signs it as sent (see kb_scram.c).
+ * SCRAM sessions still use a libsasl2 connection, only to read the user's
+ * cleartext password from the sasldb (kb_lookup_password), so both
+ * mechanisms see the same users through the same name rules.
  *
  * libsasl2 reads every option from kb_getopt and from no file:
  * sasl_server_init gets no application name, so /etc/sasl2/<app>.conf is
@@ -10,15 +20,10 @@
  *                            secret SCRAM derives its keys from.
  *   sasldb_path              the configured file (libsasl2's default is
  *                            /etc/sasldb2).
- *   mech_list                the enabled mechanisms only, so no other
- *                            installed plugin (LOGIN, DIGEST-MD5,
- *                            ANONYMOUS...) can be started on a session.
- *   scram_iteration_counter  4096: Kafka refuses SCRAM credentials with
- *                            fewer iterations (ScramMechanism
- *                            minIterations) and libsasl2's own client
- *                            refuses fewer too; the plugin's default is the
- *                            same number, set here so a future default
- *                            cannot change what clients see.
+ *   mech_list                the enabled mechanisms libsasl2 runs (PLAIN
+ *                            or none), so no other installed plugin
+ *                            (LOGIN, DIGEST-MD5, ANONYMOUS, its own
+ *                            SCRAM...) can be started on a session.
  *   log_level=1 (ERR)        plugins log nothing verbose; kb_log also drops
  *                            every level above NOTE, as TRACE and PASS may
  *                            carry secrets.
@@ -30,11 +35,16 @@
  *
  * Threads: libsasl2 needs sasl_server_init/sasl_server_done serialised and
  * each sasl_conn_t used by one thread at a time. PLAIN keeps no state,
- * SCRAM's only global (its salt key) is written at plugin load, and the
- * sasldb plugin opens the Berkeley DB read-only per lookup, so sessions on
- * different threads need no lock of ours.
+ * kb_scram keeps all of its own per session on OpenSSL calls that are
+ * thread-safe, and the sasldb plugin opens the Berkeley DB read-only per
+ * lookup, so sessions on different threads need no lock of ours.
+ *
+ * Secrets: passwords that libsasl2 fetched stay in the connection's
+ * property context until it is disposed, unwiped; kb_forget_password
+ * zeroes them as soon as the step that needed them is over.
  */
 #include "kb_sasl.h"
+#include "kb_scram.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -74,13 +84,14 @@ struct kb_sasl_server {
     char *realm;
     const char *mechs[KB_N_SUPPORTED]; /* entries of kb_supported */
     size_t n_mechs;
-    char mech_list[64]; /* mech_list option: "PLAIN SCRAM-SHA-256 ..." */
+    char mech_list[64]; /* mech_list option: the enabled ones libsasl2 runs */
 };
 
 struct kb_sasl_session {
     kb_sasl_server *srv;
     sasl_conn_t *conn;
     const char *mech; /* entry of kb_supported */
+    kb_scram *scram;  /* SCRAM sessions only */
     enum kb_session_state state;
     char *claimed;    /* authcid as the mechanism decoded it (for messages) */
     char *canonical;  /* "claimed@realm", what libsasl2 looks up */
@@ -118,8 +129,6 @@ static int kb_getopt(void *context, const char *plugin_name, const char *option,
         v = "auxprop";
     else if (strcmp(option, "auxprop_plugin") == 0)
         v = "sasldb";
-    else if (strcmp(option, "scram_iteration_counter") == 0)
-        v = "4096";
     else if (strcmp(option, "log_level") == 0)
         v = "1";
     else if (srv && strcmp(option, "sasldb_path") == 0)
@@ -260,13 +269,23 @@ static const char *kb_supported_name(const char *mechanism)
     return NULL;
 }
 
-static void kb_join_mechs(const kb_sasl_server *srv, const char *sep, char *buf, size_t size)
+/* PLAIN is libsasl2's; the SCRAM mechanisms are kb_scram's. */
+static bool kb_via_libsasl2(const char *mechanism)
+{
+    return strcmp(mechanism, "PLAIN") == 0;
+}
+
+static void kb_join_mechs(const kb_sasl_server *srv, const char *sep, bool libsasl2_only,
+                          char *buf, size_t size)
 {
     size_t off = 0;
 
     buf[0] = '\0';
     for (size_t i = 0; i < srv->n_mechs && off < size; i++) {
-        int n = snprintf(buf + off, size - off, "%s%s", i ? sep : "", srv->mechs[i]);
+        int n;
+        if (libsasl2_only && !kb_via_libsasl2(srv->mechs[i]))
+            continue;
+        n = snprintf(buf + off, size - off, "%s%s", off ? sep : "", srv->mechs[i]);
         if (n < 0)
             break;
         off += (size_t)n;
@@ -293,7 +312,7 @@ static int kb_set_mechanisms(kb_sasl_server *srv, char *const *mechanisms, size_
         kb_err(errstr, errstr_size, "no SASL mechanism enabled");
         return -1;
     }
-    kb_join_mechs(srv, " ", srv->mech_list, sizeof srv->mech_list);
+    kb_join_mechs(srv, " ", true, srv->mech_list, sizeof srv->mech_list);
     return 0;
 }
 
@@ -335,7 +354,8 @@ static void kb_note_auxprop(sasl_auxprop_plug_t *m, sasl_info_callback_stage_t s
 }
 
 /* Asks libsasl2 what a session of srv would offer: plugins missing from the
- * system silently vanish from mech_list otherwise. */
+ * system silently vanish from mech_list otherwise. SCRAM needs no libsasl2
+ * mechanism plugin, only the sasldb one. */
 static int kb_check_available(const kb_sasl_server *srv, char *errstr, size_t errstr_size)
 {
     sasl_callback_t cbs[] = {
@@ -361,6 +381,8 @@ static int kb_check_available(const kb_sasl_server *srv, char *errstr, size_t er
         list = " none ";
     for (size_t i = 0; i < srv->n_mechs && ret == 0; i++) {
         char word[32];
+        if (!kb_via_libsasl2(srv->mechs[i]))
+            continue;
         snprintf(word, sizeof word, " %s ", srv->mechs[i]);
         if (!strstr(list, word)) {
             kb_err(errstr, errstr_size,
@@ -452,6 +474,21 @@ size_t kb_sasl_mechanisms(const kb_sasl_server *srv, const char **out, size_t n)
 
 /* ---- sessions ---- */
 
+/* What saslpasswd2 stores: the authentication id's cleartext password. */
+static const char *kb_password_prop[] = {SASL_AUX_PASSWORD, NULL};
+
+/* Zeroes every password the connection's lookups fetched: libsasl2's own
+ * lookup (auxprop_verify_password) also asks for the legacy secret. */
+static void kb_forget_password(kb_sasl_session *s)
+{
+    struct propctx *ctx = s->conn ? sasl_auxprop_getctx(s->conn) : NULL;
+
+    if (!ctx)
+        return;
+    prop_erase(ctx, SASL_AUX_PASSWORD);
+    prop_erase(ctx, "*cmusaslsecretPLAIN");
+}
+
 kb_sasl_session *kb_sasl_session_new(kb_sasl_server *srv, const char *mechanism, char *errstr,
                                      size_t errstr_size)
 {
@@ -460,7 +497,7 @@ kb_sasl_session *kb_sasl_session_new(kb_sasl_server *srv, const char *mechanism,
 
     if (!kb_sasl_enabled(srv, mechanism)) {
         char enabled[64];
-        kb_join_mechs(srv, ", ", enabled, sizeof enabled);
+        kb_join_mechs(srv, ", ", false, enabled, sizeof enabled);
         kb_err(errstr, errstr_size, "SASL mechanism %s is not enabled (enabled: %s)",
                mechanism ? mechanism : "(null)", enabled);
         return NULL;
@@ -472,6 +509,11 @@ kb_sasl_session *kb_sasl_session_new(kb_sasl_server *srv, const char *mechanism,
     }
     s->srv = srv;
     s->mech = kb_supported_name(mechanism);
+    if (!kb_via_libsasl2(s->mech) && !(s->scram = kb_scram_new(s->mech))) {
+        kb_err(errstr, errstr_size, "out of memory");
+        free(s);
+        return NULL;
+    }
     s->callbacks[0] = (sasl_callback_t){SASL_CB_GETOPT, KB_CB(kb_getopt), srv};
     s->callbacks[1] = (sasl_callback_t){SASL_CB_LOG, KB_CB(kb_log), s};
     s->callbacks[2] = (sasl_callback_t){SASL_CB_CANON_USER, KB_CB(kb_canon_user), s};
@@ -495,7 +537,9 @@ void kb_sasl_session_free(kb_sasl_session *s)
 {
     if (!s)
         return;
+    kb_forget_password(s);
     sasl_dispose(&s->conn);
+    kb_scram_free(s->scram);
     free(s->claimed);
     free(s->canonical);
     free(s->username);
@@ -613,13 +657,143 @@ static int kb_copy_token(kb_sasl_session *s, const uint8_t *in, size_t len)
     return 0;
 }
 
-int kb_sasl_step(kb_sasl_session *s, const uint8_t *in, size_t in_len, const uint8_t **out,
-                 size_t *out_len, char *errstr, size_t errstr_size)
+/* ---- SCRAM: kb_scram, with the password from the sasldb ---- */
+
+/* Reads user's cleartext password from the sasldb. libsasl2 has no public
+ * call that only runs a lookup; sasl_user_exists does one (through
+ * kb_canon_user, so SCRAM finds users exactly as PLAIN does) and leaves
+ * what it fetched in the connection's property context, where
+ * sasl_auxprop_getctx reaches it. Returns 1 with *password (owned by the
+ * connection until kb_forget_password), 0 when there is no such user or it
+ * has no password, -1 when the lookup itself failed (errstr set). */
+static int kb_lookup_password(kb_sasl_session *s, const char *user, const char **password,
+                              size_t *len, char *errstr, size_t errstr_size)
+{
+    struct propctx *ctx;
+    struct propval val;
+    int rc = sasl_auxprop_request(s->conn, kb_password_prop);
+
+    if (rc == SASL_OK)
+        rc = sasl_user_exists(s->conn, NULL, s->srv->realm, user);
+    /* BUFOVER: a name longer than libsasl2 takes cannot be in the sasldb. */
+    if (rc == SASL_NOUSER || rc == SASL_BUFOVER)
+        return 0;
+    if (rc != SASL_OK) {
+        kb_err(errstr, errstr_size, "SASL/%s: user lookup failed: %s", s->mech,
+               sasl_errstring(rc, NULL, NULL));
+        return -1;
+    }
+    ctx = sasl_auxprop_getctx(s->conn);
+    if (!ctx || prop_getnames(ctx, kb_password_prop, &val) != 1 || !val.values ||
+        !val.values[0])
+        return 0;
+    *password = val.values[0];
+    *len = strlen(val.values[0]);
+    return 1;
+}
+
+/* Unknown users and wrong proofs get kb_step_failed's uniform message;
+ * why, which is for the broker's log only, goes to the detail. */
+static int kb_scram_failed(kb_sasl_session *s, int rc, const char *why, char *errstr,
+                           size_t errstr_size)
+{
+    switch (rc) {
+    case KB_SCRAM_BADAUTH:
+        snprintf(s->detail, sizeof s->detail, "SASL/%s: %s", s->mech, why);
+        return kb_step_failed(s, SASL_BADAUTH, errstr, errstr_size);
+    case KB_SCRAM_NOAUTHZ:
+        return kb_step_failed(s, SASL_NOAUTHZ, errstr, errstr_size);
+    default:
+        snprintf(s->detail, sizeof s->detail, "%s", why);
+        kb_err(errstr, errstr_size, "%s", why);
+        return kb_fail(s);
+    }
+}
+
+/* client-first in, server-first out; the password is wiped before return. */
+static int kb_scram_first(kb_sasl_session *s, const uint8_t *in, size_t in_len,
+                          const uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
+{
+    char why[256] = "";
+    const char *password = NULL;
+    size_t password_len = 0;
+    int rc = kb_scram_client_first(s->scram, in, in_len, why, sizeof why);
+    int found;
+
+    if ((rc == KB_SCRAM_OK || rc == KB_SCRAM_NOAUTHZ) &&
+        !(s->claimed = strdup(kb_scram_user(s->scram)))) {
+        snprintf(why, sizeof why, "out of memory");
+        rc = KB_SCRAM_ERROR;
+    }
+    if (rc != KB_SCRAM_OK)
+        return kb_scram_failed(s, rc, why, errstr, errstr_size);
+    found = kb_lookup_password(s, s->claimed, &password, &password_len, errstr, errstr_size);
+    if (found < 0) {
+        kb_forget_password(s);
+        return kb_fail(s);
+    }
+    rc = kb_scram_server_first(s->scram, found ? password : NULL, password_len, out, out_len,
+                               why, sizeof why);
+    kb_forget_password(s);
+    if (rc != KB_SCRAM_OK)
+        return kb_scram_failed(s, rc, why, errstr, errstr_size);
+    return KB_SASL_CONTINUE;
+}
+
+/* client-final in, server-final out with KB_SASL_DONE. */
+static int kb_scram_final(kb_sasl_session *s, const uint8_t *in, size_t in_len,
+                          const uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
+{
+    char why[256] = "";
+    int rc = kb_scram_client_final(s->scram, in, in_len, out, out_len, why, sizeof why);
+
+    if (rc != KB_SCRAM_OK)
+        return kb_scram_failed(s, rc, why, errstr, errstr_size);
+    s->username = strdup(s->claimed);
+    if (!s->username) {
+        *out = NULL;
+        *out_len = 0;
+        kb_err(errstr, errstr_size, "out of memory");
+        return kb_fail(s);
+    }
+    s->state = KB_FINISHED;
+    return KB_SASL_DONE;
+}
+
+/* ---- steps ---- */
+
+static int kb_plain_step(kb_sasl_session *s, const uint8_t *in, size_t in_len,
+                         const uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
 {
     const char *o = NULL;
     unsigned olen = 0;
     int rc;
 
+    if (s->state == KB_FRESH && kb_check_plain(in, in_len, errstr, errstr_size) != 0)
+        return kb_fail(s);
+    if (kb_copy_token(s, in, in_len) != 0) {
+        kb_err(errstr, errstr_size, "out of memory");
+        return kb_fail(s);
+    }
+    if (s->state == KB_FRESH) {
+        s->state = KB_STARTED;
+        rc = sasl_server_start(s->conn, s->mech, s->in, (unsigned)in_len, &o, &olen);
+    } else {
+        rc = sasl_server_step(s->conn, s->in, (unsigned)in_len, &o, &olen);
+    }
+    kb_forget_password(s);
+    if (rc != SASL_OK && rc != SASL_CONTINUE)
+        return kb_step_failed(s, rc, errstr, errstr_size);
+    if (rc == SASL_OK && kb_step_done(s, errstr, errstr_size) != KB_SASL_DONE)
+        return KB_SASL_FAILED;
+    *out = (const uint8_t *)o;
+    *out_len = o ? olen : 0;
+    return rc == SASL_CONTINUE ? KB_SASL_CONTINUE : KB_SASL_DONE;
+}
+
+int kb_sasl_step(kb_sasl_session *s, const uint8_t *in, size_t in_len, const uint8_t **out,
+                 size_t *out_len, char *errstr, size_t errstr_size)
+{
     *out = NULL;
     *out_len = 0;
     if (s->state == KB_FINISHED) {
@@ -634,26 +808,13 @@ int kb_sasl_step(kb_sasl_session *s, const uint8_t *in, size_t in_len, const uin
         kb_err(errstr, errstr_size, "SASL/%s token of %zu bytes is too large", s->mech, in_len);
         return kb_fail(s);
     }
-    if (s->state == KB_FRESH && strcmp(s->mech, "PLAIN") == 0 &&
-        kb_check_plain(in, in_len, errstr, errstr_size) != 0)
-        return kb_fail(s);
-    if (kb_copy_token(s, in, in_len) != 0) {
-        kb_err(errstr, errstr_size, "out of memory");
-        return kb_fail(s);
-    }
+    if (!s->scram)
+        return kb_plain_step(s, in, in_len, out, out_len, errstr, errstr_size);
     if (s->state == KB_FRESH) {
         s->state = KB_STARTED;
-        rc = sasl_server_start(s->conn, s->mech, s->in, (unsigned)in_len, &o, &olen);
-    } else {
-        rc = sasl_server_step(s->conn, s->in, (unsigned)in_len, &o, &olen);
+        return kb_scram_first(s, in, in_len, out, out_len, errstr, errstr_size);
     }
-    if (rc != SASL_OK && rc != SASL_CONTINUE)
-        return kb_step_failed(s, rc, errstr, errstr_size);
-    if (rc == SASL_OK && kb_step_done(s, errstr, errstr_size) != KB_SASL_DONE)
-        return KB_SASL_FAILED;
-    *out = (const uint8_t *)o;
-    *out_len = o ? olen : 0;
-    return rc == SASL_CONTINUE ? KB_SASL_CONTINUE : KB_SASL_DONE;
+    return kb_scram_final(s, in, in_len, out, out_len, errstr, errstr_size);
 }
 
 const char *kb_sasl_username(const kb_sasl_session *s)

@@ -1,7 +1,8 @@
 /*
- * kb_sasl.h: the broker's SASL server side through libsasl2 (Cyrus SASL):
- * PLAIN and SCRAM-SHA-256/512 against a sasldb file made with
- * `saslpasswd2 -p -c -f FILE -u REALM USER`.
+ * kb_sasl.h: the broker's SASL server side: PLAIN and SCRAM-SHA-256/512
+ * against a sasldb file made with `saslpasswd2 -p -c -f FILE -u REALM USER`.
+ * libsasl2 (Cyrus SASL) reads the file and runs PLAIN; SCRAM is kb_scram's
+ * (see kb_sasl.c for why).
  *
  * libsasl2 keeps process-wide state, so one kb_sasl_server serves the whole
  * process; sessions may run concurrently on different threads.
@@ -20,7 +21,8 @@ typedef struct kb_sasl_session kb_sasl_session;
 
 /* Initialises libsasl2 for the process with the sasldb file, the realm
  * users belong to and the enabled mechanism names (copied). NULL on error
- * with errstr set (e.g. sasldb missing or a mechanism libsasl2 lacks). */
+ * with errstr set (e.g. sasldb missing, or libsasl2's PLAIN or sasldb
+ * plugin missing). */
 kb_sasl_server *kb_sasl_server_new(const char *sasldb_path, const char *realm,
                                    char *const *mechanisms, size_t n_mechanisms, char *errstr,
                                    size_t errstr_size);
@@ -45,10 +47,12 @@ int kb_sasl_step(kb_sasl_session *s, const uint8_t *in, size_t in_len, const uin
 /* After KB_SASL_DONE: the authenticated user name (UTF-8, unescaped, no
  * realm); the principal is "User:" followed by it. Owned by the session. */
 const char *kb_sasl_username(const kb_sasl_session *s);
-/* libsasl2's last diagnostic for this session ("" if none), e.g. "no secret
- * in database" versus "Password verification failed". For the broker's own
- * log only: the client gets the uniform kb_sasl_step message so that it
- * cannot tell unknown users from wrong passwords. Owned by the session. */
+/* The session's last diagnostic ("" if none): libsasl2's for PLAIN, e.g.
+ * "no secret in database" versus "Password verification failed", and for
+ * SCRAM "no such user" versus "client proof does not match the stored
+ * password". For the broker's own log only: the client gets the uniform
+ * kb_sasl_step message so that it cannot tell unknown users from wrong
+ * passwords. Owned by the session. */
 const char *kb_sasl_detail(const kb_sasl_session *s);
 
 #endif
