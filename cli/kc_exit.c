@@ -1,0 +1,96 @@
+/*
+ * kc_exit.c: exit status and failure lines of kafka-connections. See
+ * kc_exit.h.
+ */
+#include "kc_exit.h"
+
+#include "kc_text.h"
+
+#include <string.h>
+
+/* A restricted view answers only for the caller's own principal, so it is
+ * a full answer only when every principal asked about is that one. */
+static bool asks_only_self(const kc_question *q)
+{
+    if (q->n_principals < 0 || !q->own_principal)
+        return false;
+    kcp_str self = kcp_str_c(q->own_principal);
+    for (int32_t i = 0; i < q->n_principals; i++)
+        if (!kcp_str_eq(q->principals[i], self))
+            return false;
+    return true;
+}
+
+bool kc_result_incomplete(const kc_result *r, const kc_question *q)
+{
+    if (r->status != KC_OK)
+        return true;
+    return r->restricted && !asks_only_self(q);
+}
+
+bool kc_any_match(const kc_result *results, size_t n, const kc_question *q)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!q->summary && results[i].n_rows > 0)
+            return true;
+        for (size_t k = 0; q->summary && k < results[i].n_summaries; k++)
+            if (results[i].summaries[k]->connections > 0)
+                return true;
+    }
+    return false;
+}
+
+int kc_exit_code(const kc_result *results, size_t n, const kc_question *q)
+{
+    size_t refused = 0;
+    bool incomplete = false;
+    for (size_t i = 0; i < n; i++) {
+        refused += results[i].status == KC_UNAUTHORIZED;
+        incomplete |= kc_result_incomplete(&results[i], q);
+    }
+    if (n == 0 || refused == n)
+        return KC_EXIT_NO_ACCESS;
+    if (q->expect_none && kc_any_match(results, n, q))
+        return KC_EXIT_FOUND;
+    return incomplete ? KC_EXIT_INCOMPLETE : KC_EXIT_OK;
+}
+
+size_t kc_report_incomplete(FILE *f, const kc_result *results, size_t n, const kc_question *q)
+{
+    size_t count = 0;
+    kc_buf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        const kc_result *r = &results[i];
+        if (!kc_result_incomplete(r, q))
+            continue;
+        count++;
+        kc_buf_reset(&b);
+        kc_buf_puts(&b, "kafka-connections: ");
+        if (r->status != KC_OK && r->error) {
+            kc_term_str(&b, r->error, strlen(r->error));
+        } else {
+            const char *host = r->broker.host ? r->broker.host : "?";
+            bool v6 = strchr(host, ':') != NULL;
+            kc_buf_printf(&b, "broker %d (%s", (int)r->broker.node_id, v6 ? "[" : "");
+            kc_term_str(&b, host, strlen(host));
+            kc_buf_printf(&b, "%s:%u): ", v6 ? "]" : "", (unsigned)r->broker.port);
+            if (r->status != KC_OK)
+                kc_buf_printf(&b, "%s", kc_status_name(r->status));
+            else
+                kc_buf_puts(&b, "restricted view: these credentials may not DESCRIBE the "
+                                "CLUSTER, so only their own principal's connections are listed");
+        }
+        kc_buf_putc(&b, '\n');
+        fputs(kc_buf_str(&b), f);
+    }
+    kc_buf_free(&b);
+    return count;
+}
+
+const char *kc_own_principal(const kc_settings *s, char *buf, size_t size)
+{
+    if (!s->sasl_mechanism || !s->sasl_username)
+        return NULL;
+    snprintf(buf, size, "User:%s", s->sasl_username);
+    return buf;
+}

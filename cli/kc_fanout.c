@@ -1,0 +1,213 @@
+/* The fan-out: every broker asked at once, at most s->parallelism
+ * exchanges in flight. A few worker threads (no more than the CPUs) each
+ * run one poll() loop over their share of the exchanges, so TLS and SCRAM
+ * arithmetic for many brokers is spread over the cores while waiting on
+ * the network costs no thread per broker. The calling thread only waits
+ * and reports progress. */
+#include "kc_conn.h"
+#include "kc_net.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KC_MAX_THREADS 16
+
+typedef struct fanout {
+    const kc_broker *brokers;
+    kc_result *results;
+    size_t n;
+    kc_conn_env env;
+    atomic_size_t next;     /* next broker index to start */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t done;            /* brokers finished, under lock */
+} fanout;
+
+typedef struct worker {
+    fanout *f;
+    size_t slots;           /* exchanges this loop runs at once */
+    pthread_t thread;
+} worker;
+
+static void finished(fanout *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->done++;
+    pthread_cond_signal(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* Starts the next broker not yet taken into *slot (NULL when it ended at
+ * once, e.g. an unknown host). False when none are left. */
+static bool take(fanout *f, kc_conn **slot)
+{
+    *slot = NULL;
+    size_t i = atomic_fetch_add(&f->next, 1);
+    if (i >= f->n)
+        return false;
+    kc_conn *c = kc_conn_start(&f->env, &f->brokers[i], &f->results[i]);
+    if (!c || kc_conn_done(c)) {
+        kc_conn_free(c);
+        finished(f);
+    } else {
+        *slot = c;
+    }
+    return true;
+}
+
+/* One poll() loop over up to `slots` exchanges at a time. */
+static void run_loop(fanout *f, kc_conn **conns, struct pollfd *fds, size_t *polled, size_t slots)
+{
+    bool more = true;
+    for (;;) {
+        for (size_t k = 0; k < slots && more; k++)
+            while (!conns[k] && (more = take(f, &conns[k])))
+                ;
+        nfds_t nfds = 0;
+        int64_t now = kc_now_ms(), wait = -1;
+        for (size_t k = 0; k < slots; k++) {
+            if (!conns[k])
+                continue;
+            int64_t left = kc_conn_deadline(conns[k]) - now;
+            if (wait < 0 || left < wait)
+                wait = left < 0 ? 0 : left;
+            fds[nfds] = (struct pollfd){.fd = kc_conn_fd(conns[k]), .events = kc_conn_events(conns[k])};
+            polled[nfds++] = k;
+        }
+        if (nfds == 0)
+            return;
+        int rc = poll(fds, nfds, (int)(wait > 60000 ? 60000 : wait));
+        for (nfds_t j = 0; j < nfds; j++) {
+            size_t k = polled[j];
+            kc_conn_step(conns[k], rc > 0 ? fds[j].revents : 0);
+            if (kc_conn_done(conns[k])) {
+                kc_conn_free(conns[k]);
+                conns[k] = NULL;
+                finished(f);
+            }
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    kc_conn **conns = calloc(w->slots, sizeof *conns);
+    struct pollfd *fds = calloc(w->slots, sizeof *fds);
+    size_t *polled = calloc(w->slots, sizeof *polled);
+    if (conns && fds && polled) {
+        run_loop(w->f, conns, fds, polled, w->slots);
+    } else {
+        /* Out of memory: still answer, one exchange at a time. */
+        kc_conn *conn = NULL;
+        struct pollfd fd;
+        size_t k;
+        run_loop(w->f, &conn, &fd, &k, 1);
+    }
+    free(conns);
+    free(fds);
+    free(polled);
+    return NULL;
+}
+
+/* Threads for n exchanges, at most parallelism at once. */
+static size_t thread_count(size_t n, size_t parallelism)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t t = cpus > 0 ? (size_t)cpus : 1;
+    if (t > KC_MAX_THREADS)
+        t = KC_MAX_THREADS;
+    if (t > parallelism)
+        t = parallelism;
+    if (t > n)
+        t = n;
+    return t ? t : 1;
+}
+
+/* Workers run with every signal blocked: SIGPIPE from a TLS write to a
+ * closed socket must not kill the process, and the caller's thread keeps
+ * receiving SIGINT and the like. */
+static size_t start_workers(worker *ws, size_t nthreads)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    size_t started = 0;
+    for (size_t t = 0; t < nthreads; t++)
+        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) == 0)
+            started++;
+        else
+            break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return started;
+}
+
+size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
+                 const kcp_describe_connections_request *req, int64_t max_rows, kc_result *results,
+                 kc_progress_fn progress, void *opaque)
+{
+    if (n == 0)
+        return 0;
+    fanout f = {.brokers = brokers, .results = results, .n = n};
+    f.env = (kc_conn_env){.s = s, .req = req, .max_rows = max_rows};
+    atomic_init(&f.next, 0);
+    pthread_mutex_init(&f.lock, NULL);
+    pthread_cond_init(&f.changed, NULL);
+    char tls_error[512] = "";
+    if (kc_uses_tls(s)) {
+        f.env.tls = kc_tls_ctx_new(s, tls_error, sizeof tls_error);
+        f.env.tls_error = tls_error;
+    }
+
+    size_t parallelism = s->parallelism > 0 ? (size_t)s->parallelism : 16;
+    size_t nthreads = thread_count(n, parallelism);
+    worker ws[KC_MAX_THREADS];
+    for (size_t t = 0; t < nthreads; t++)
+        ws[t] = (worker){.f = &f, .slots = parallelism / nthreads + (t < parallelism % nthreads)};
+    size_t started = start_workers(ws, nthreads);
+    if (started == 0) {
+        /* No thread at all: run the one loop here, with SIGPIPE blocked
+         * as in a worker (a pending one is dropped with sigtimedwait). */
+        sigset_t pipe_set, old;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+        ws[0].slots = parallelism;
+        worker_main(&ws[0]);
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+            ;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+
+    size_t reported = 0;
+    pthread_mutex_lock(&f.lock);
+    while (f.done < n) {
+        if (progress && f.done != reported) {
+            reported = f.done;
+            pthread_mutex_unlock(&f.lock);
+            progress(opaque, reported, n);
+            pthread_mutex_lock(&f.lock);
+            continue;
+        }
+        pthread_cond_wait(&f.changed, &f.lock);
+    }
+    pthread_mutex_unlock(&f.lock);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(ws[t].thread, NULL);
+    if (progress)
+        progress(opaque, n, n);
+
+    kc_tls_ctx_free(f.env.tls);
+    pthread_cond_destroy(&f.changed);
+    pthread_mutex_destroy(&f.lock);
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += results[i].status != KC_OK;
+    return failed;
+}

@@ -1,0 +1,106 @@
+/*
+ * kc_fanout.h: how the kafka-connections CLI reaches the brokers. The
+ * operator-facing side (options, views, output) calls these; the network
+ * side (bootstrap through librdkafka, then the CLI's own TLS/SASL
+ * connection to every broker, ApiVersions and DescribeConnections paging)
+ * implements them. Nothing here prints: errors come back as strings that
+ * name the broker and the cause.
+ */
+#ifndef KC_FANOUT_H
+#define KC_FANOUT_H
+
+#include "kcp_messages.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Connection settings, from --command-config and -X (Kafka's and
+ * librdkafka's property names), already validated. Strings are owned by
+ * whoever filled the struct. */
+typedef struct kc_settings {
+    int security_protocol;       /* enum kcb_security_protocol: 0 PLAINTEXT .. 3 SASL_SSL */
+    const char *sasl_mechanism;  /* "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"; NULL without SASL */
+    const char *sasl_username;
+    const char *sasl_password;   /* never printed */
+    const char *ssl_ca_location;          /* PEM CA bundle; NULL = system default */
+    const char *ssl_certificate_location; /* client certificate (PEM) for mTLS; may be NULL */
+    const char *ssl_key_location;         /* its private key (PEM); may be NULL */
+    const char *ssl_key_password;         /* may be NULL */
+    bool verify_hostname;        /* ssl.endpoint.identification.algorithm=https (default) */
+    int16_t api_key;             /* DescribeConnections key; default 1000 */
+    int timeout_ms;              /* per broker, whole exchange; default 30000 */
+    int parallelism;             /* brokers asked at once; default 16 */
+    const char *client_id;       /* "kafka-connections" */
+    const char **librdkafka_props; /* extra key, value pairs for the bootstrap client; NULL-terminated */
+} kc_settings;
+
+/* One broker as Metadata describes it. */
+typedef struct kc_broker {
+    int32_t node_id;
+    char *host;
+    uint16_t port;
+} kc_broker;
+
+/* Why a broker's answer is missing or partial (the JSON "status"). */
+typedef enum kc_status {
+    KC_OK = 0,          /* "ok" */
+    KC_UNSUPPORTED,     /* "unsupported": DescribeConnections not advertised */
+    KC_UNAUTHORIZED,    /* "unauthorized": CLUSTER_AUTHORIZATION_FAILED or SASL failure */
+    KC_UNREACHABLE,     /* "unreachable": connect failed or timed out */
+    KC_ERROR            /* "error": anything else (TLS, protocol, error code) */
+} kc_status;
+
+/* Returns "ok", "unsupported", "unauthorized", "unreachable" or "error". */
+const char *kc_status_name(int status);
+
+/* Everything one broker answered, all pages together. Rows and summaries
+ * point into pages[] (decoded responses) and bodies[] (their bytes), so
+ * the result must be kept whole until kc_result_free(). */
+typedef struct kc_result {
+    kc_broker broker;            /* copy; owned */
+    int status;                  /* enum kc_status */
+    char *error;                 /* "broker 2 (127.0.0.1:9093): SASL authentication failed: ..."; NULL when ok */
+    bool restricted;             /* the broker showed only the caller's own connections */
+    int64_t broker_time_ms;      /* the broker's clock at its first page */
+    int32_t total_count;         /* TotalCount of the first page */
+    int64_t elapsed_ms;          /* time from first connect to last page */
+    size_t n_rows;
+    const kcp_describe_connections_response_connection **rows; /* owned array of pointers */
+    size_t n_summaries;
+    const kcp_describe_connections_response_principal_summary **summaries;
+    kcp_describe_connections_response *pages; /* owned */
+    uint8_t **bodies;                         /* owned */
+    size_t n_pages;
+} kc_result;
+
+/* Asks the bootstrap servers ("host:port,host:port") for the cluster's
+ * brokers through librdkafka with the same security settings. On success
+ * *brokers (malloc'd array, free with kc_brokers_free) holds *n brokers
+ * sorted by node id. Returns 0, or -1 with errstr saying which server and
+ * why (e.g. authentication failed). */
+int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers,
+                 size_t *n, char *errstr, size_t errstr_size);
+void kc_brokers_free(kc_broker *brokers, size_t n);
+
+/* Progress callback: done of total brokers have finished. Called in the
+ * thread that called kc_fanout(), one call at a time, done never going
+ * down; the last call has done == total. */
+typedef void (*kc_progress_fn)(void *opaque, size_t done, size_t total);
+
+/* Asks every broker in parallel (at most s->parallelism at once, each
+ * within s->timeout_ms): connect, TLS, ApiVersions v3 announcing
+ * "kafka-connections" and its version, check DescribeConnections is
+ * advertised under s->api_key, SASL, then DescribeConnections with req,
+ * following NextCursor until the last page or until max_rows rows (0 = no
+ * limit). results[i] answers brokers[i]; each must be freed with
+ * kc_result_free(). Returns the number of brokers whose status is not ok.
+ * The exchanges run on up to one worker thread per CPU, each with one
+ * poll() loop, with every signal blocked; resolving a host name blocks its
+ * loop (getaddrinfo) but counts against that broker's timeout. */
+size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
+                 const kcp_describe_connections_request *req, int64_t max_rows,
+                 kc_result *results, kc_progress_fn progress, void *opaque);
+void kc_result_free(kc_result *r);
+
+#endif
