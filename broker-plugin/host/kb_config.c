@@ -414,13 +414,16 @@ static int load_file(loader *L, const char *path)
 static int load_override(loader *L, const char *ov)
 {
     const char *eq = strchr(ov, '=');
-    if (!eq)
-        return fail(L, "override '%s' is not key=value", ov);
+    /* Name only what looks like the key: the rest may be a password. */
+    if (!eq) {
+        size_t shown = strcspn(ov, " \t:");
+        return fail(L, "override '%.*s%s' is not key=value", (int)shown, ov, ov[shown] ? "..." : "");
+    }
     const char *k = ov;
     size_t kn = (size_t)(eq - ov);
     trim(&k, &kn);
     if (kn == 0)
-        return fail(L, "override '%s' has no key", ov);
+        return fail(L, "an override has no key before '='");
     return set_entry(L, dup_n(k, kn), strdup(eq + 1));
 }
 

@@ -343,7 +343,9 @@ static const error_case error_cases[] = {
     {"cluster.id=\n", NULL, "cluster.id: must not be empty"},
     /* overrides and unknown names */
     {"", "node.id", "override 'node.id' is not key=value"},
-    {"", "=5", "override '=5' has no key"},
+    {"", "=5", "an override has no key before '='"},
+    /* What follows the key may be a secret: never echoed. */
+    {"", "ssl.key.password:hunter2", "override 'ssl.key.password...' is not key=value"},
     {"listener=PLAINTEXT://:9092\n", NULL,
      "unknown property 'listener' (did you mean 'listeners'?)"},
     {"", "Node.ID=1", "unknown property 'Node.ID' (did you mean 'node.id'?)"},
