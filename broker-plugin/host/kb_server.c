@@ -49,8 +49,8 @@ static int bind_listener(const kb_endpoint *ep, char *errstr, size_t errstr_size
     }
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
+    /* No SO_REUSEPORT: a second broker on the same port must fail to start. */
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
         bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024)) {
         snprintf(errstr, errstr_size, "listener %s (%s:%u): %s", ep->listener, ep->host,
                  (unsigned)ep->port, strerror(errno));
@@ -71,9 +71,17 @@ int kb_server_init(kb_server *srv, const kb_config *cfg, kcb_registry *reg, kb_s
     srv->sasl = sasl;
     srv->tls = tls;
     srv->threads = calloc((size_t)cfg->num_network_threads, sizeof *srv->threads);
-    if (!srv->threads) {
+    srv->listen_fds = calloc(cfg->n_listeners, sizeof *srv->listen_fds);
+    if (!srv->threads || !srv->listen_fds) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
+    }
+    for (size_t l = 0; l < cfg->n_listeners; l++)
+        srv->listen_fds[l] = -1;
+    for (size_t l = 0; l < cfg->n_listeners; l++) {
+        srv->listen_fds[l] = bind_listener(&cfg->listeners[l], errstr, errstr_size);
+        if (srv->listen_fds[l] < 0)
+            return -1;
     }
     for (int32_t i = 0; i < cfg->num_network_threads; i++) {
         kb_thread *t = &srv->threads[i];
@@ -81,21 +89,18 @@ int kb_server_init(kb_server *srv, const kb_config *cfg, kcb_registry *reg, kb_s
         t->index = (uint32_t)i;
         t->epfd = epoll_create1(EPOLL_CLOEXEC);
         t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        t->listen_fds = calloc(cfg->n_listeners, sizeof *t->listen_fds);
-        if (t->epfd < 0 || t->wake_fd < 0 || !t->listen_fds) {
+        if (t->epfd < 0 || t->wake_fd < 0) {
             snprintf(errstr, errstr_size, "network thread %d: %s", (int)i, strerror(errno));
             return -1;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_WAKE};
         epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->wake_fd, &ev);
-        for (size_t l = 0; l < cfg->n_listeners; l++)
-            t->listen_fds[l] = -1;
+        /* Every thread waits on every listening socket; EPOLLEXCLUSIVE wakes
+         * one of them per new connection rather than all. */
         for (size_t l = 0; l < cfg->n_listeners; l++) {
-            t->listen_fds[l] = bind_listener(&cfg->listeners[l], errstr, errstr_size);
-            if (t->listen_fds[l] < 0)
-                return -1;
+            ev.events = EPOLLIN | EPOLLEXCLUSIVE;
             ev.data.u64 = EV_LISTENER_BASE + l;
-            epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->listen_fds[l], &ev);
+            epoll_ctl(t->epfd, EPOLL_CTL_ADD, srv->listen_fds[l], &ev);
         }
     }
     return 0;
@@ -106,7 +111,7 @@ void kb_server_stop(kb_server *srv)
     atomic_store(&srv->stopping, true);
     uint64_t one = 1;
     for (int32_t i = 0; srv->threads && i < srv->cfg->num_network_threads; i++)
-        if (srv->threads[i].wake_fd >= 0) {
+        if (srv->threads[i].wake_fd > 0) {
             ssize_t w = write(srv->threads[i].wake_fd, &one, sizeof one);
             (void)w;
         }
@@ -116,15 +121,16 @@ void kb_server_free(kb_server *srv)
 {
     for (int32_t i = 0; srv->threads && i < srv->cfg->num_network_threads; i++) {
         kb_thread *t = &srv->threads[i];
-        for (size_t l = 0; t->listen_fds && l < srv->cfg->n_listeners; l++)
-            if (t->listen_fds[l] >= 0)
-                close(t->listen_fds[l]);
-        free(t->listen_fds);
         if (t->epfd > 0)
             close(t->epfd);
         if (t->wake_fd > 0)
             close(t->wake_fd);
     }
+    for (size_t l = 0; srv->listen_fds && l < srv->cfg->n_listeners; l++)
+        if (srv->listen_fds[l] >= 0)
+            close(srv->listen_fds[l]);
+    free(srv->listen_fds);
+    srv->listen_fds = NULL;
     free(srv->threads);
     srv->threads = NULL;
 }
@@ -247,7 +253,7 @@ static void accept_one(kb_thread *t, size_t l, int fd)
 static void accept_ready(kb_thread *t, size_t l)
 {
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(t->listen_fds[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(t->srv->listen_fds[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 kb_log(KB_WARN, "accept_failed", "listener", t->srv->cfg->listeners[l].listener,
@@ -315,6 +321,8 @@ static int flush_out(kb_conn *c)
             n = kb_tls_write(c->tls, c->out + c->out_off, c->out_len - c->out_off, err, sizeof err);
             if (n == KB_TLS_WANT_WRITE || n == KB_TLS_WANT_READ)
                 break;
+            if (n == KB_TLS_RESET)
+                return KCB_CLOSE_CLIENT;
             if (n < 0) {
                 kb_log(KB_WARN, "tls_write_failed", "conn", kcb_conn_id(c->reg), "why", err, NULL);
                 return KCB_CLOSE_IO_ERROR;
@@ -374,6 +382,8 @@ static int read_in(kb_conn *c)
             n = kb_tls_read(c->tls, buf, sizeof buf, err, sizeof err);
             if (n == KB_TLS_WANT_READ || n == KB_TLS_WANT_WRITE)
                 return 0;
+            if (n == KB_TLS_RESET)
+                return KCB_CLOSE_CLIENT;
             if (n < 0) {
                 kb_log(KB_WARN, "tls_read_failed", "conn", kcb_conn_id(c->reg), "why", err, NULL);
                 return KCB_CLOSE_IO_ERROR;

@@ -1,7 +1,7 @@
 /*
  * kb_server.h: the reference broker's network layer. num.network.threads
- * threads, each with its own epoll set, its own SO_REUSEPORT listening
- * sockets and its own registry shard; a connection lives on one thread for
+ * threads, each with its own epoll set and registry shard, all waiting on
+ * the listening sockets (EPOLLEXCLUSIVE); a connection lives on one thread for
  * its whole life, so nothing about it is shared between threads.
  */
 #ifndef KB_SERVER_H
@@ -58,7 +58,6 @@ struct kb_thread {
     uint32_t index;                /* also the registry shard */
     int epfd;
     int wake_fd;                   /* eventfd: shutdown */
-    int *listen_fds;               /* one per listener */
     pthread_t tid;
     kb_conn *conns;
     uint32_t n_conns;
@@ -70,6 +69,7 @@ struct kb_server {
     kb_sasl_server *sasl;          /* NULL without SASL listeners */
     kb_tls_ctx *tls;               /* NULL without TLS listeners */
     kb_thread *threads;
+    int *listen_fds;               /* one per listener, shared by the threads */
     atomic_bool stopping;
     atomic_int open_conns;
 };

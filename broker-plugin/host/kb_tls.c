@@ -305,6 +305,11 @@ static int map_result(kb_tls *t, int ret, int saved_errno, const char *what, cha
             put_err(errstr, errstr_size, "%s: %s", what, strerror(saved_errno));
         else
             put_err(errstr, errstr_size, "%s: the peer closed the connection", what);
+        if (saved_errno == ECONNRESET || saved_errno == EPIPE) {
+            ERR_clear_error();
+            t->failed = true;
+            return KB_TLS_RESET; /* the client's doing, not the network's */
+        }
         break;
     case SSL_ERROR_SSL: {
         bool hint = not_tls(first_reason());

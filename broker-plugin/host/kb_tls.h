@@ -13,7 +13,8 @@ enum kb_tls_status {
     KB_TLS_OK = 0,
     KB_TLS_WANT_READ = -2,  /* retry when the socket is readable */
     KB_TLS_WANT_WRITE = -3, /* retry when the socket is writable */
-    KB_TLS_ERROR = -1       /* fatal; errstr says why */
+    KB_TLS_ERROR = -1,      /* fatal; errstr says why */
+    KB_TLS_RESET = -4       /* fatal: the peer reset the connection */
 };
 
 typedef struct kb_tls_ctx kb_tls_ctx;
