@@ -7,8 +7,8 @@
 #include "kc_config.h"
 
 #include "kc_jaas.h"
-#include "kc_props.h"
 #include "kc_text.h"
+#include "kcp_properties.h"
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -306,7 +306,7 @@ static int set_from_file(void *opaque, const char *key, const char *value, char 
 
 int kc_config_load(kc_config *c, const char *path, char *errstr, size_t errstr_size)
 {
-    return kc_props_load(path, set_from_file, c, errstr, errstr_size);
+    return kcp_properties_load(path, set_from_file, c, errstr, errstr_size);
 }
 
 int kc_config_set_arg(kc_config *c, const char *arg, char *errstr, size_t errstr_size)

@@ -8,10 +8,10 @@
 #include "kb_config.h"
 
 #include "kcb.h"
+#include "kcp_properties.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,8 +20,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* A properties file larger than this is a mistake (a log passed by error). */
-#define MAX_FILE_BYTES (16u << 20)
 /* Durations top out near 31 years, so now_ms + any of them cannot overflow. */
 #define MS_MAX INT64_C(1000000000000)
 /* The registry may preallocate one slot per closed connection it keeps. */
@@ -146,268 +144,22 @@ static const char *get_entry(const loader *L, const char *key)
     return NULL;
 }
 
-/* ---- java.util.Properties syntax ---------------------------------------- */
+/* ---- the file and overrides --------------------------------------------- */
 
-/* Whitespace as Properties defines it. */
-static bool prop_space(char c)
+/* Each property of the file becomes an entry; set_entry fails only for
+ * want of memory. */
+static int put_property(void *opaque, const char *key, const char *value, char *errstr,
+                        size_t errstr_size)
 {
-    return c == ' ' || c == '\t' || c == '\f';
-}
-
-static const char *skip_eol(const char *p, const char *end)
-{
-    if (p < end && *p == '\r')
-        p++;
-    if (p < end && *p == '\n')
-        p++;
-    return p;
-}
-
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text;
-
-static int text_add(loader *L, text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 128;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p)
-            return no_memory(L);
-        t->s = p;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-    return 0;
-}
-
-/* Reads the next logical line into out, still escaped but with each
- * continuation (an odd number of trailing backslashes) joined to the next
- * natural line minus its leading whitespace. Blank lines and comments (first
- * non-blank '#' or '!') are skipped; a comment never continues. Returns 1
- * with *first set to the line number it starts on, 0 at the end, -1. */
-static int next_line(loader *L, const char **pos, const char *end, unsigned *lineno,
-                     unsigned *first, text *out)
-{
-    const char *p = *pos;
-    out->len = 0;
-    for (;;) {
-        if (p >= end)
-            return 0;
-        (*lineno)++;
-        while (p < end && prop_space(*p))
-            p++;
-        if (p < end && (*p == '#' || *p == '!'))
-            while (p < end && *p != '\n' && *p != '\r')
-                p++;
-        if (p < end && *p != '\n' && *p != '\r')
-            break;
-        p = skip_eol(p, end);
-    }
-    *first = *lineno;
-    for (;;) {
-        const char *s = p;
-        while (p < end && *p != '\n' && *p != '\r')
-            p++;
-        size_t backslashes = 0;
-        while (s + backslashes < p && p[-1 - (ptrdiff_t)backslashes] == '\\')
-            backslashes++;
-        bool more = backslashes % 2 == 1;
-        if (text_add(L, out, s, (size_t)(p - s) - more))
-            return -1;
-        p = skip_eol(p, end);
-        if (!more || p >= end)
-            break;
-        (*lineno)++;
-        while (p < end && prop_space(*p))
-            p++;
-    }
-    *pos = p;
-    return 1;
-}
-
-static int hex4(const char *s, const char *end, unsigned *out)
-{
-    if (end - s < 4)
-        return -1;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = (unsigned char)s[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        v = v << 4 | (unsigned)d;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | cp >> 12);
-        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | cp >> 18);
-    o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-    o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-/* \uXXXX at s (after the backslash and 'u'), with a following \uXXXX when
- * it is a high surrogate, since Java strings are UTF-16. Returns the code
- * point or -1 for a malformed, unpaired or NUL escape. */
-static long unicode_escape(const char **s, const char *end)
-{
-    unsigned hi, lo;
-    if (hex4(*s, end, &hi))
-        return -1;
-    *s += 4;
-    if (hi >= 0xdc00 && hi <= 0xdfff)
-        return -1;
-    if (hi < 0xd800 || hi > 0xdbff)
-        return hi == 0 ? -1 : (long)hi;
-    if (end - *s < 6 || (*s)[0] != '\\' || (*s)[1] != 'u' || hex4(*s + 2, end, &lo) ||
-        lo < 0xdc00 || lo > 0xdfff)
-        return -1;
-    *s += 6;
-    return 0x10000 + ((long)(hi - 0xd800) << 10) + (long)(lo - 0xdc00);
-}
-
-/* Properties' escapes: \t \n \r \f, \uXXXX, and \c = c for any other c.
- * The result is never longer than the input. NULL when malformed. */
-static char *unescape(const char *s, size_t n, bool *malformed)
-{
-    char *out = malloc(n + 1), *o = out;
-    *malformed = false;
-    if (!out)
-        return NULL;
-    const char *end = s + n;
-    while (s < end) {
-        char c = *s++;
-        if (c != '\\' || s == end) {
-            if (c != '\\')
-                *o++ = c;
-            continue;
-        }
-        c = *s++;
-        switch (c) {
-        case 't': *o++ = '\t'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'u': {
-            long cp = unicode_escape(&s, end);
-            if (cp < 0) {
-                *malformed = true;
-                free(out);
-                return NULL;
-            }
-            o += put_utf8(o, (unsigned)cp);
-            break;
-        }
-        default: *o++ = c; break;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-/* Splits one logical line into key and value as Properties does: the key
- * ends at the first unescaped '=', ':' or whitespace; then whitespace, at
- * most one '=' or ':', and whitespace again are skipped. */
-static int split_line(loader *L, const char *line, size_t len, const char *path, unsigned lineno)
-{
-    size_t k = 0;
-    bool escaped = false, has_sep = false;
-    for (; k < len; k++) {
-        char c = line[k];
-        if (!escaped && (c == '=' || c == ':')) {
-            has_sep = true;
-            break;
-        }
-        if (!escaped && prop_space(c))
-            break;
-        escaped = c == '\\' ? !escaped : false;
-    }
-    size_t v = k + has_sep;
-    for (; v < len; v++) {
-        char c = line[v];
-        if (prop_space(c))
-            continue;
-        if (has_sep || (c != '=' && c != ':'))
-            break;
-        has_sep = true;
-    }
-    bool bad_key, bad_value;
-    char *key = unescape(line, k, &bad_key);
-    char *value = unescape(line + v, len - v, &bad_value);
-    if (bad_key || bad_value) {
-        free(key);
-        free(value);
-        return fail(L, "%s:%u: malformed \\uXXXX escape", path, lineno);
-    }
-    return set_entry(L, key, value);
-}
-
-static int read_file(loader *L, const char *path, text *buf)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(L, "%s: %s", path, strerror(errno));
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (buf->len + n > MAX_FILE_BYTES)
-            rc = fail(L, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
-        else
-            rc = text_add(L, buf, chunk, n);
-    }
-    if (rc == 0 && ferror(f))
-        rc = fail(L, "%s: %s", path, strerror(errno));
-    fclose(f);
-    if (rc == 0 && buf->len && memchr(buf->s, '\0', buf->len))
-        rc = fail(L, "%s: contains a NUL byte; not a properties file", path);
-    return rc;
+    if (set_entry(opaque, strdup(key), strdup(value)) == 0)
+        return 0;
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
 }
 
 static int load_file(loader *L, const char *path)
 {
-    text buf = {0}, line = {0};
-    int rc = read_file(L, path, &buf);
-    if (rc == 0 && buf.len) {
-        const char *p = buf.s, *end = buf.s + buf.len;
-        unsigned lineno = 0, first;
-        while ((rc = next_line(L, &p, end, &lineno, &first, &line)) == 1 &&
-               (rc = split_line(L, line.s, line.len, path, first)) == 0)
-            ;
-    }
-    free(buf.s);
-    free(line.s);
-    return rc;
+    return kcp_properties_load(path, put_property, L, L->err, L->err_size);
 }
 
 /* An override is taken literally (the shell already unescaped it). */

@@ -1,9 +1,9 @@
 /*
- * Connection settings of kafka-connections: the properties file syntax
- * (cli/kc_props.c), sasl.jaas.config (cli/kc_jaas.c) and the mapping of
- * Kafka's and librdkafka's property names onto kc_settings
- * (cli/kc_config.c), with every error message and the rule that no message
- * ever quotes a password.
+ * Connection settings of kafka-connections: sasl.jaas.config
+ * (cli/kc_jaas.c) and the mapping of Kafka's and librdkafka's property names
+ * onto kc_settings (cli/kc_config.c), with every error message and the rule
+ * that no message ever quotes a password. The properties file syntax itself
+ * is tested in tests/unit/test_properties.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,6 @@
 
 #include "kc_config.h"
 #include "kc_jaas.h"
-#include "kc_props.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,45 +23,6 @@
 #define SCRAM_MODULE "org.apache.kafka.common.security.scram.ScramLoginModule"
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-typedef struct collected {
-    char text[2048]; /* "key=value\n" per property, in order */
-} collected;
-
-static int collect(void *opaque, const char *key, const char *value, char *errstr,
-                   size_t errstr_size)
-{
-    collected *c = opaque;
-    if (strcmp(key, "reject") == 0) {
-        snprintf(errstr, errstr_size, "rejected");
-        return -1;
-    }
-    size_t len = strlen(c->text);
-    snprintf(c->text + len, sizeof c->text - len, "%s=%s\n", key, value);
-    return 0;
-}
-
-static void expect_props(const char *text, const char *expected)
-{
-    collected c = {""};
-    char err[256] = "";
-    int rc = kc_props_parse("t.properties", text, strlen(text), collect, &c, err, sizeof err);
-    if (rc != 0 || strcmp(c.text, expected) != 0) {
-        print_error("input:\n%s\nexpected:\n%s\ngot (rc %d, %s):\n%s\n", text, expected, rc, err,
-                    c.text);
-        fail();
-    }
-}
-
-static void expect_props_error(const char *text, const char *message)
-{
-    collected c = {""};
-    char err[256] = "";
-    assert_int_equal(kc_props_parse("t.properties", text, strlen(text), collect, &c, err,
-                                    sizeof err),
-                     -1);
-    assert_string_equal(err, message);
-}
 
 /* A file in /tmp holding text; the caller unlinks it. */
 static void temp_file(char path[64], const char *text)
@@ -103,36 +63,6 @@ static void expect_config_error(const char *const *args, const char *message)
         print_error("message quotes the password: %s\n", err);
         fail();
     }
-}
-
-/* ---- properties files --------------------------------------------------------------- */
-
-static void test_properties_follow_java_util_properties(void **state)
-{
-    (void)state;
-    expect_props("a=1\nb = 2\nc:3\nd 4\n", "a=1\nb=2\nc=3\nd=4\n");
-    expect_props("# comment\n! also\n   \n\ta=1\r\nb=2\rc=3", "a=1\nb=2\nc=3\n");
-    expect_props("key\n", "key=\n");
-    expect_props("a=x \\\n    y\n", "a=x y\n");
-    expect_props("a=one\\\\\nb=two\n", "a=one\\\nb=two\n");
-    expect_props("a\\=b=c\\:d\n", "a=b=c:d\n");
-    expect_props("k=\\t\\u0041\\u00e9\\ud83d\\ude00\n", "k=\tA\xc3\xa9\xf0\x9f\x98\x80\n");
-    expect_props("k==v\n", "k==v\n");
-    expect_props("# a comment never continues \\\nk=v\n", "k=v\n");
-}
-
-static void test_properties_errors_name_file_and_line(void **state)
-{
-    (void)state;
-    expect_props_error("a=1\nb=\\u00g1\n", "t.properties:2: malformed \\uXXXX escape");
-    expect_props_error("a=\\ud800\n", "t.properties:1: unpaired UTF-16 surrogate in \\uXXXX escape");
-    expect_props_error("a=\\u0000\n", "t.properties:1: \\u0000 is not allowed");
-    expect_props_error("\n\na=1\\\n  b\nreject=1\n", "t.properties:5: rejected");
-
-    char err[256];
-    collected c = {""};
-    assert_int_equal(kc_props_load("/nonexistent/kc.properties", collect, &c, err, sizeof err), -1);
-    assert_string_equal(err, "/nonexistent/kc.properties: No such file or directory");
 }
 
 /* ---- sasl.jaas.config ---------------------------------------------------------------- */
@@ -410,8 +340,6 @@ static void test_file_errors_name_file_line_and_property(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_properties_follow_java_util_properties),
-        cmocka_unit_test(test_properties_errors_name_file_and_line),
         cmocka_unit_test(test_jaas_reads_plain_and_scram_modules),
         cmocka_unit_test(test_jaas_errors_say_what_is_wrong_without_values),
         cmocka_unit_test(test_java_style_command_config_fills_every_setting),
