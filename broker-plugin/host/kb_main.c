@@ -112,6 +112,8 @@ int main(int argc, char **argv)
         return 2;
     }
     free(overrides);
+    for (size_t i = 0; i < cfg.n_ignored; i++)
+        kb_log(KB_INFO, "ignored_property", "key", cfg.ignored[i], "why", "has no effect on this broker", NULL);
     raise_nofile();
     signal(SIGPIPE, SIG_IGN);
     sigset_t set;

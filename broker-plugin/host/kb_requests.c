@@ -539,7 +539,13 @@ int kb_handle_frame(kb_conn *c, const uint8_t *frame, size_t len)
     case KCP_API_DESCRIBE_CLUSTER: rc = handle_describe_cluster(&q); break;
     case KCP_API_SASL_HANDSHAKE: rc = handle_sasl_handshake(&q); break;
     case KCP_API_SASL_AUTHENTICATE:
-        rc = c->auth_phase == KB_AUTH_AUTHENTICATE ? handle_sasl_authenticate(&q) : KCB_CLOSE_PROTOCOL;
+        if (c->auth_phase == KB_AUTH_AUTHENTICATE) {
+            rc = handle_sasl_authenticate(&q);
+        } else {
+            kb_log(KB_WARN, "illegal_sasl_state", "conn", kcb_conn_id(c->reg), "api", info->name,
+                   "why", "SaslAuthenticate without a SaslHandshake v1 first", NULL);
+            rc = KCB_CLOSE_PROTOCOL;
+        }
         break;
     case KCP_API_DESCRIBE_CONNECTIONS: rc = handle_describe_connections(&q); break;
     default: rc = KCB_CLOSE_PROTOCOL; break;
