@@ -38,10 +38,14 @@ int kcb_registry_counts(kcb_registry *reg, kcb_count_fn fn, void *opaque)
     for (uint32_t i = 0; i < reg->cfg.shards && rc == 0; i++) {
         kcb_shard *sh = &reg->shards[i];
         pthread_mutex_lock(&sh->lock);
-        for (const kcb_conn *c = sh->head; c && rc == 0; c = c->next) {
-            const char *labels[4] = {kcb__or(c->rec.principal, KCB_ANONYMOUS), c->rec.listener,
-                                     kcb__or(c->rec.sw_name, KCB_UNKNOWN),
-                                     kcb__or(c->rec.sw_version, KCB_UNKNOWN)};
+        for (uint32_t j = 0; j < sh->used && rc == 0; j++) {
+            const kcb_conn *c = sh->slots[j];
+            if (!c)
+                continue;
+            const char *labels[4] = {kcb__istr_or(c->rec.principal, KCB_ANONYMOUS),
+                                     kcb__istr_or(c->rec.listener, ""),
+                                     kcb__istr_or(c->rec.sw_name, KCB_UNKNOWN),
+                                     kcb__istr_or(c->rec.sw_version, KCB_UNKNOWN)};
             size_t klen = group_key(key, sizeof key, labels);
             const char *stored;
             int64_t idx = klen ? kcb_strmap_upsert(&map, key, klen, (int64_t)n, &stored) : -1;

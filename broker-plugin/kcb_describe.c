@@ -1,34 +1,25 @@
-/* The DescribeConnections handler: authorization, filters, paging and
- * summaries over the registry's shards, then the encoded answer.
+/* The DescribeConnections handler: authorization, filters, the scan of the
+ * registry's shards and history, summaries, then the encoded answer.
  *
- * Each shard is locked only while it is scanned; rows of the page are
- * copied out under the lock and everything else (sorting, encoding) runs
- * without one. The request/response hot path never takes these locks. */
+ * Each shard is locked only while it is scanned; the rows of the page are
+ * taken (encoded) under the lock and everything else (merging, splicing
+ * the answer) runs without one. The request/response hot path never takes
+ * these locks. */
 #include "kcb_describe.h"
 #include "kcb_filter.h"
+#include "kcb_page.h"
 #include "kcb_strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef kcp_describe_connections_response_connection row_t;
 typedef kcp_describe_connections_response_principal_summary summary_t;
 typedef kcp_describe_connections_response_count_by_name count_t;
 
 enum { CURSOR_VERSION = 1, CURSOR_LEN = 9 };
-
-/* Candidate rows of the page, with their paging keys, in runs that are
- * each sorted by seq (one per shard, then the history). */
-#define MAX_RUNS 4097
-typedef struct rows {
-    row_t *v;
-    uint64_t *seq;
-    size_t n, cap;
-    size_t run_start[MAX_RUNS + 1];
-    size_t n_runs;
-    bool history_run;  /* the last run holds history rows, in close order */
-} rows;
+/* Records the scan prefetches ahead of the one it visits. */
+enum { SCAN_AHEAD = 8 };
 
 typedef struct scan {
     kcp_arena *arena;
@@ -38,7 +29,7 @@ typedef struct scan {
     bool oom;
     int64_t total;        /* matches in the whole listing */
     int64_t remaining;    /* matches after the cursor */
-    rows page;
+    kcb_page *page;
     /* summary mode */
     bool summary;
     kcb_strmap principals;
@@ -58,75 +49,6 @@ static kcp_str dup_str(scan *s, const char *src)
     }
     kcp_str r = {p ? p : "", (int32_t)n};
     return r;
-}
-
-/* Copies one record into a response row; strings go into the arena. */
-static void copy_row(scan *s, const kcb_rec *r, row_t *out)
-{
-    kcp_describe_connections_response_connection_init(out);
-    out->connection_id = dup_str(s, r->id);
-    out->state = r->state;
-    out->listener_name = dup_str(s, r->listener);
-    out->security_protocol = r->security_protocol;
-    out->principal = dup_str(s, kcb__or(r->principal, KCB_ANONYMOUS));
-    out->sasl_mechanism = dup_str(s, r->mechanism);
-    out->client_host = dup_str(s, r->peer_host);
-    out->client_port = r->peer_port;
-    out->local_host = dup_str(s, r->local_host);
-    out->local_port = r->local_port;
-    out->client_id = dup_str(s, r->client_id);
-    out->client_software_name = dup_str(s, kcb__or(r->sw_name, KCB_UNKNOWN));
-    out->client_software_version = dup_str(s, kcb__or(r->sw_version, KCB_UNKNOWN));
-    out->connected_at_ms = r->connected_at;
-    out->authenticated_at_ms = r->authenticated_at;
-    out->last_activity_at_ms = atomic_load_explicit(&r->last_activity, memory_order_relaxed);
-    out->requests = atomic_load_explicit(&r->requests, memory_order_relaxed);
-    out->bytes_in = atomic_load_explicit(&r->bytes_in, memory_order_relaxed);
-    out->bytes_out = atomic_load_explicit(&r->bytes_out, memory_order_relaxed);
-    if (r->close_reason != KCB_CLOSE_NONE)
-        out->close_reason = dup_str(s, kcb_close_reason_name(r->close_reason));
-    out->closed_at_ms = r->closed_at;
-    out->session_expires_at_ms = r->session_expires_at;
-    out->tls_protocol = dup_str(s, r->tls_protocol);
-    out->tls_cipher = dup_str(s, r->tls_cipher);
-    out->peer_certificate_subject = dup_str(s, r->peer_subject);
-    out->peer_certificate_issuer = dup_str(s, r->peer_issuer);
-    out->peer_certificate_serial = dup_str(s, r->peer_serial);
-}
-
-/* Makes room for more rows; the scan asks once per shard for as many rows
- * as the shard can contribute, so the vector grows a few times at most. */
-static void reserve_rows(scan *s, size_t more)
-{
-    if (s->page.n + more <= s->page.cap)
-        return;
-    size_t cap = s->page.n + more;
-    if (cap < s->page.cap * 2)
-        cap = s->page.cap * 2;
-    row_t *v = realloc(s->page.v, cap * sizeof *v);
-    if (v)
-        s->page.v = v;
-    uint64_t *seq = v ? realloc(s->page.seq, cap * sizeof *seq) : NULL;
-    if (!v || !seq) {
-        s->oom = true;
-        return;
-    }
-    s->page.seq = seq;
-    s->page.cap = cap;
-}
-
-static void add_row(scan *s, const kcb_rec *r)
-{
-    reserve_rows(s, 1);
-    if (s->oom)
-        return;
-    copy_row(s, r, &s->page.v[s->page.n]);
-    s->page.seq[s->page.n++] = r->seq;
-}
-
-static void begin_run(scan *s)
-{
-    s->page.run_start[s->page.n_runs++] = s->page.n;
 }
 
 /* Adds one to name's count in a CountByName array grown in the arena. */
@@ -156,7 +78,7 @@ static void count_name(scan *s, count_t **v, int32_t *n, const char *name)
 
 static void add_summary(scan *s, const kcb_rec *r)
 {
-    const char *principal = kcb__or(r->principal, KCB_ANONYMOUS);
+    const char *principal = kcb__istr_or(r->principal, KCB_ANONYMOUS);
     int64_t idx = kcb_strmap_upsert(&s->principals, principal, strlen(principal), (int64_t)s->n_sums, NULL);
     if (idx < 0) {
         s->oom = true;
@@ -179,9 +101,10 @@ static void add_summary(scan *s, const kcb_rec *r)
     }
     summary_t *sum = &s->sums[idx];
     sum->connections++;
-    count_name(s, &sum->listeners.v, &sum->listeners.n, r->listener);
+    count_name(s, &sum->listeners.v, &sum->listeners.n, kcb__istr_or(r->listener, ""));
     char sw[512];
-    snprintf(sw, sizeof sw, "%s/%s", kcb__or(r->sw_name, KCB_UNKNOWN), kcb__or(r->sw_version, KCB_UNKNOWN));
+    snprintf(sw, sizeof sw, "%s/%s", kcb__istr_or(r->sw_name, KCB_UNKNOWN),
+             kcb__istr_or(r->sw_version, KCB_UNKNOWN));
     count_name(s, &sum->client_software.v, &sum->client_software.n, sw);
 }
 
@@ -204,7 +127,8 @@ static void visit(scan *s, const kcb_rec *r, bool in_order, int32_t *kept)
      * can be on the page; one more tells whether a next page exists. */
     if (in_order && *kept >= s->limit)
         return;
-    add_row(s, r);
+    kcb_page_add(s->page, r);
+    s->oom |= s->page->oom;
     (*kept)++;
 }
 
@@ -214,12 +138,17 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
         kcb_shard *sh = &reg->shards[i];
         int32_t kept = 0;
         pthread_mutex_lock(&sh->lock);
-        if (!s->summary) {
-            begin_run(s);
-            reserve_rows(s, sh->count < (uint64_t)s->limit ? (size_t)sh->count : (size_t)s->limit);
+        if (!s->summary)
+            kcb_page_begin_run(s->page, false,
+                               sh->count < (uint64_t)s->limit ? (size_t)sh->count : (size_t)s->limit);
+        for (uint32_t j = 0; j < sh->used && !s->oom; j++) {
+            /* Ask for records a few slots ahead, so that their loads
+             * overlap the filtering and encoding of this one. */
+            if (j + SCAN_AHEAD < sh->used && sh->slots[j + SCAN_AHEAD])
+                kcb__prefetch(sh->slots[j + SCAN_AHEAD], sizeof(kcb_conn) + 64);
+            if (sh->slots[j])
+                visit(s, &sh->slots[j]->rec, true, &kept);
         }
-        for (const kcb_conn *c = sh->head; c && !s->oom; c = c->next)
-            visit(s, &c->rec, true, &kept);
         pthread_mutex_unlock(&sh->lock);
     }
     if (!include_closed || s->oom)
@@ -227,86 +156,24 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
     pthread_mutex_lock(&reg->history_lock);
     kcb__history_expire(reg, s->filter->now_ms);
     int32_t kept = 0;
-    if (!s->summary) {
-        begin_run(s);
-        s->page.history_run = true;
-    }
+    if (!s->summary)
+        kcb_page_begin_run(s->page, true, reg->history_len);
     for (uint32_t i = 0; i < reg->history_len && !s->oom; i++) {
-        const kcb_closed *h = reg->history[(reg->history_head + i) % reg->cfg.history_size];
+        const kcb_conn *h = reg->history[(reg->history_head + i) % reg->cfg.history_size];
         visit(s, &h->rec, false, &kept);
     }
     pthread_mutex_unlock(&reg->history_lock);
 }
 
-static int cmp_seq(const void *a, const void *b)
-{
-    uint64_t x = **(const uint64_t *const *)a, y = **(const uint64_t *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Puts the candidates in seq order: the history run (in close order) is
- * sorted, then the runs are merged, keeping the first limit rows. */
+/* Orders the page and sets NextCursor (the last seq on the page) when
+ * more matching rows follow it. */
 static int finish_page(scan *s, kcp_describe_connections_response *resp)
 {
-    rows *p = &s->page;
-    p->run_start[p->n_runs] = p->n;
-    size_t take = p->n < (size_t)s->limit ? p->n : (size_t)s->limit;
-    resp->connections.n = (int32_t)take;
-    resp->connections.v = kcp_arena_alloc(s->arena, (take ? take : 1) * sizeof(row_t));
-    size_t *pos = calloc(p->n_runs + 1, sizeof *pos);
-    const uint64_t **hist = NULL;
-    size_t hist_n = 0;
-    if (!resp->connections.v || !pos) {
-        free(pos);
+    if (kcb_page_order(s->page, (size_t)s->limit))
         return -1;
-    }
-    if (p->history_run) {
-        size_t h0 = p->run_start[p->n_runs - 1];
-        hist_n = p->n - h0;
-        hist = malloc((hist_n ? hist_n : 1) * sizeof *hist);
-        if (!hist) {
-            free(pos);
-            return -1;
-        }
-        for (size_t i = 0; i < hist_n; i++)
-            hist[i] = &p->seq[h0 + i];
-        qsort(hist, hist_n, sizeof *hist, cmp_seq);
-    }
-    for (size_t r = 0; r < p->n_runs; r++)
-        pos[r] = p->run_start[r];
-    size_t hist_pos = 0;
-    uint64_t last = 0;
-    for (size_t out = 0; out < take; out++) {
-        /* Few runs (one per shard): a linear pick of the smallest head. */
-        size_t best = SIZE_MAX, best_row = 0;
-        uint64_t best_seq = UINT64_MAX;
-        for (size_t r = 0; r < p->n_runs; r++) {
-            size_t row;
-            if (p->history_run && r + 1 == p->n_runs) {
-                if (hist_pos == hist_n)
-                    continue;
-                row = (size_t)(hist[hist_pos] - p->seq);
-            } else {
-                if (pos[r] == p->run_start[r + 1])
-                    continue;
-                row = pos[r];
-            }
-            if (p->seq[row] < best_seq) {
-                best_seq = p->seq[row];
-                best = r;
-                best_row = row;
-            }
-        }
-        if (p->history_run && best + 1 == p->n_runs)
-            hist_pos++;
-        else
-            pos[best]++;
-        resp->connections.v[out] = p->v[best_row];
-        last = best_seq;
-    }
-    free(pos);
-    free(hist);
+    size_t take = s->page->n_order;
     if (s->remaining > (int64_t)take && take > 0) {
+        uint64_t last = s->page->last_seq;
         uint8_t *cur = kcp_arena_alloc(s->arena, CURSOR_LEN);
         if (!cur)
             return -1;
@@ -349,9 +216,11 @@ static bool super_user(const kcb_registry *reg, const char *principal)
     return false;
 }
 
-int kcb__describe_decoded(kcb_registry *reg, const char *caller_principal,
-                          const kcp_describe_connections_request *req,
-                          kcp_describe_connections_response *resp)
+/* Fills resp, and page with its rows, with the answer to req. Returns 0,
+ * or -1 when memory ran out. */
+static int answer(kcb_registry *reg, const char *caller_principal,
+                  const kcp_describe_connections_request *req,
+                  kcp_describe_connections_response *resp, kcb_page *page)
 {
     kcp_arena *a = &resp->arena;
     int64_t now = kcb__now(reg);
@@ -391,6 +260,7 @@ int kcb__describe_decoded(kcb_registry *reg, const char *caller_principal,
     scan s;
     memset(&s, 0, sizeof s);
     s.arena = a;
+    s.page = page;
     s.filter = &filter;
     s.after = after;
     s.limit = req->limit == 0 ? reg->cfg.default_page
@@ -409,8 +279,6 @@ int kcb__describe_decoded(kcb_registry *reg, const char *caller_principal,
     } else if (rc == 0) {
         rc = finish_page(&s, resp);
     }
-    free(s.page.v);
-    free(s.page.seq);
     free(s.sums);
     kcb_strmap_free(&s.principals);
     return rc;
@@ -423,20 +291,33 @@ static int describe_fail(char *errstr, size_t size, const char *what)
     return -1;
 }
 
-/* Encodes resp into a malloc'd buffer handed to the host. */
-static int encode_answer(const kcp_describe_connections_response *resp, int16_t version,
-                         uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
+int kcb__describe_encoded(kcb_registry *reg, const char *caller_principal,
+                          const kcp_describe_connections_request *req, int16_t version,
+                          kcb_body body, uint8_t **out, size_t *out_len, char *errstr,
+                          size_t errstr_size)
 {
-    size_t len = kcp_describe_connections_response_size(resp, version);
-    uint8_t *buf = malloc(len ? len : 1);
-    kcp_writer w;
-    kcp_writer_init(&w, buf, len);
-    if (!buf || kcp_describe_connections_response_encode(&w, resp, version)) {
-        free(buf);
-        return describe_fail(errstr, errstr_size, "DescribeConnectionsResponse: could not encode");
+    *out = NULL;
+    *out_len = 0;
+    kcp_describe_connections_response resp;
+    kcp_describe_connections_response_init(&resp);
+    kcb_page page;
+    int rc = kcb_page_init(&page, body, version, &resp.arena, reg->cfg.shards + 1);
+    if (rc == 0)
+        rc = answer(reg, caller_principal, req, &resp, &page);
+    if (rc == 0)
+        rc = kcb_page_encode(&page, &resp, out, out_len);
+    kcb_page_free(&page);
+    kcp_describe_connections_response_free(&resp);
+    if (rc > 0) {
+        kcb__log(reg, KCB_LOG_WARNING,
+                 "DescribeConnectionsResponse v%d: Connections is not where splicing expects it; "
+                 "encoding the answer whole", (int)version);
+        return kcb__describe_encoded(reg, caller_principal, req, version, KCB_BODY_WHOLE, out,
+                                     out_len, errstr, errstr_size);
     }
-    *out = buf;
-    *out_len = len;
+    if (rc)
+        return describe_fail(errstr, errstr_size,
+                             "DescribeConnectionsResponse: out of memory or could not encode");
     return 0;
 }
 
@@ -446,18 +327,20 @@ int kcb_describe(kcb_registry *reg, const kcb_conn *caller, int16_t api_version,
 {
     *response = NULL;
     *response_len = 0;
-    kcp_describe_connections_response resp;
-    kcp_describe_connections_response_init(&resp);
     if (api_version < KCP_DESCRIBE_CONNECTIONS_REQUEST_MIN_VERSION ||
         api_version > KCP_DESCRIBE_CONNECTIONS_REQUEST_MAX_VERSION) {
         /* Every version is flexible, so the header could be read; answer
          * with a version-0 body whose first fields stay readable forever. */
+        kcp_describe_connections_response resp;
+        kcp_describe_connections_response_init(&resp);
         resp.broker_time_ms = kcb__now(reg);
         set_error(&resp, &resp.arena, KCB_ERR_UNSUPPORTED_VERSION,
                   "DescribeConnections version not supported by this broker");
-        int rc = encode_answer(&resp, 0, response, response_len, errstr, errstr_size);
+        int rc = kcb_encode_response(&resp, 0, response, response_len);
         kcp_describe_connections_response_free(&resp);
-        return rc;
+        if (rc)
+            return describe_fail(errstr, errstr_size, "DescribeConnectionsResponse: could not encode");
+        return 0;
     }
     kcp_reader r;
     kcp_reader_init(&r, request, request_len);
@@ -476,15 +359,11 @@ int kcb_describe(kcb_registry *reg, const kcb_conn *caller, int16_t api_version,
      * call from elsewhere: read it under the shard lock. */
     char principal[512];
     pthread_mutex_lock(&caller->shard->lock);
-    snprintf(principal, sizeof principal, "%s", kcb__or(caller->rec.principal, KCB_ANONYMOUS));
+    snprintf(principal, sizeof principal, "%s", kcb__istr_or(caller->rec.principal, KCB_ANONYMOUS));
     pthread_mutex_unlock(&caller->shard->lock);
 
-    int rc = kcb__describe_decoded(reg, principal, &req, &resp);
-    if (rc == 0)
-        rc = encode_answer(&resp, api_version, response, response_len, errstr, errstr_size);
-    else
-        describe_fail(errstr, errstr_size, "out of memory while describing connections");
-    kcp_describe_connections_response_free(&resp);
+    int rc = kcb__describe_encoded(reg, principal, &req, api_version, KCB_BODY_SPLICED, response,
+                                   response_len, errstr, errstr_size);
     kcp_describe_connections_request_free(&req);
     return rc;
 }

@@ -1,9 +1,11 @@
-/* kcb_describe.h: the DescribeConnections handler on decoded messages, for
- * kcb_describe() and for tests and benchmarks that skip the encoding. */
+/* kcb_describe.h: the DescribeConnections handler on a decoded request, for
+ * kcb_describe() and for tests and benchmarks that skip the request's
+ * encoding. */
 #ifndef KCB_DESCRIBE_H
 #define KCB_DESCRIBE_H
 
 #include "kcb_internal.h"
+#include "kcb_page.h"
 #include "kcp_messages.h"
 
 /* Kafka error codes this handler answers with. */
@@ -11,11 +13,13 @@
 #define KCB_ERR_UNSUPPORTED_VERSION 35
 #define KCB_ERR_INVALID_REQUEST 42
 
-/* Fills resp (initialised by the caller; its arena owns what is added) with
- * the answer to req for caller_principal. Returns 0, or -1 when memory ran
- * out (resp is then incomplete and must only be freed). */
-int kcb__describe_decoded(kcb_registry *reg, const char *caller_principal,
-                          const kcp_describe_connections_request *req,
-                          kcp_describe_connections_response *resp);
+/* Answers req for caller_principal with a DescribeConnectionsResponse body
+ * at version (a valid one) in *out (malloc'd; the caller frees), built as
+ * body says (kcb_describe uses KCB_BODY_SPLICED). Returns 0, or -1 with
+ * errstr set when memory ran out or the answer could not be encoded. */
+int kcb__describe_encoded(kcb_registry *reg, const char *caller_principal,
+                          const kcp_describe_connections_request *req, int16_t version,
+                          kcb_body body, uint8_t **out, size_t *out_len, char *errstr,
+                          size_t errstr_size);
 
 #endif

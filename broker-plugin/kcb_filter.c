@@ -6,15 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool str_is(kcp_str s, const char *c)
+/* A filter value matches a record's string when both hold the same bytes;
+ * a null on either side matches nothing. */
+static bool str_is(kcp_str filter, kcp_str value)
 {
-    if (!c)
-        return false;
-    size_t n = strlen(c);
-    return s.len >= 0 && (size_t)s.len == n && memcmp(s.ptr, c, n) == 0;
+    return filter.len >= 0 && value.len >= 0 && kcp_str_eq(filter, value);
 }
 
-static bool any_is(const kcp_str *list, int32_t n, const char *value)
+static bool any_is(const kcp_str *list, int32_t n, kcp_str value)
 {
     for (int32_t i = 0; i < n; i++)
         if (str_is(list[i], value))
@@ -151,16 +150,16 @@ int kcb_filter_compile(kcb_filter *f, const kcp_describe_connections_request *re
 
 bool kcb_filter_match(const kcb_filter *f, const kcb_rec *r)
 {
-    const char *principal = kcb__or(r->principal, KCB_ANONYMOUS);
+    kcp_str principal = kcb__istr_view(r->principal, KCB_LITERAL_VIEW(KCB_ANONYMOUS));
     if (!(f->state_mask & (1u << r->state)))
         return false;
     if (f->own_principal.len >= 0 && !str_is(f->own_principal, principal))
         return false;
     if (f->n_principals >= 0 && !any_is(f->principals, f->n_principals, principal))
         return false;
-    if (f->n_listeners >= 0 && !any_is(f->listeners, f->n_listeners, r->listener))
+    if (f->n_listeners >= 0 && !any_is(f->listeners, f->n_listeners, kcb__istr_view(r->listener, KCP_STR_NULL)))
         return false;
-    if (f->n_client_ids >= 0 && !any_is(f->client_ids, f->n_client_ids, r->client_id))
+    if (f->n_client_ids >= 0 && !any_is(f->client_ids, f->n_client_ids, kcb__istr_view(r->client_id, KCP_STR_NULL)))
         return false;
     if (f->min_idle_ms >= 0 &&
         f->now_ms - atomic_load_explicit(&r->last_activity, memory_order_relaxed) < f->min_idle_ms)
@@ -174,8 +173,8 @@ bool kcb_filter_match(const kcb_filter *f, const kcb_rec *r)
     }
     if (f->n_software >= 0) {
         bool hit = false;
-        const char *name = kcb__or(r->sw_name, KCB_UNKNOWN);
-        const char *version = kcb__or(r->sw_version, KCB_UNKNOWN);
+        kcp_str name = kcb__istr_view(r->sw_name, KCB_LITERAL_VIEW(KCB_UNKNOWN));
+        kcp_str version = kcb__istr_view(r->sw_version, KCB_LITERAL_VIEW(KCB_UNKNOWN));
         for (int32_t i = 0; i < f->n_software && !hit; i++)
             hit = str_is(f->software[i].name, name) &&
                   (f->software[i].version.len < 0 || str_is(f->software[i].version, version));

@@ -177,6 +177,7 @@ kcb_registry *kcb_registry_new(const kcb_host *host, const kcb_config *cfg, char
         pthread_mutex_init(&reg->shards[i].lock, NULL);
         reg->shards[i].reg = reg;
     }
+    kcb_intern_init(&reg->strings);
     pthread_mutex_init(&reg->history_lock, NULL);
     atomic_init(&reg->next_seq, 1);
     return reg;
@@ -189,25 +190,24 @@ fail:
 #undef FAIL
 }
 
-void kcb__rec_free_strings(kcb_rec *r)
+/* Frees a connection that no describe can reach any more (unlinked, or
+ * taken out of the history under its lock), with its string references. */
+static void conn_free(kcb_registry *reg, kcb_conn *c)
 {
-    char **fields[] = {&r->principal, &r->mechanism, &r->tls_protocol, &r->tls_cipher,
-                       &r->peer_subject, &r->peer_issuer, &r->peer_serial, &r->sw_name,
-                       &r->sw_version, &r->client_id};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        free(*fields[i]);
-        *fields[i] = NULL;
-    }
+    const kcb_istr *shared[] = {c->rec.listener, c->rec.principal, c->rec.mechanism,
+                                c->rec.sw_name, c->rec.sw_version, c->rec.client_id};
+    kcb_intern_putv(&reg->strings, sizeof shared / sizeof shared[0], shared);
+    free(c->rec.tls);
+    free(c);
 }
 
 static void history_drop_oldest(kcb_registry *reg)
 {
-    kcb_closed *old = reg->history[reg->history_head];
+    kcb_conn *old = reg->history[reg->history_head];
     reg->history[reg->history_head] = NULL;
     reg->history_head = (reg->history_head + 1) % reg->cfg.history_size;
     reg->history_len--;
-    kcb__rec_free_strings(&old->rec);
-    free(old);
+    conn_free(reg, old);
 }
 
 void kcb__history_expire(kcb_registry *reg, int64_t now)
@@ -222,18 +222,17 @@ void kcb_registry_free(kcb_registry *reg)
     if (!reg)
         return;
     for (uint32_t i = 0; i < reg->cfg.shards; i++) {
-        kcb_conn *c = reg->shards[i].head;
-        while (c) {
-            kcb_conn *next = c->next;
-            kcb__rec_free_strings(&c->rec);
-            free(c);
-            c = next;
-        }
-        pthread_mutex_destroy(&reg->shards[i].lock);
+        kcb_shard *sh = &reg->shards[i];
+        for (uint32_t j = 0; j < sh->used; j++)
+            if (sh->slots[j])
+                conn_free(reg, sh->slots[j]);
+        free(sh->slots);
+        pthread_mutex_destroy(&sh->lock);
     }
     while (reg->history_len > 0)
         history_drop_oldest(reg);
     pthread_mutex_destroy(&reg->history_lock);
+    kcb_intern_destroy(&reg->strings);
     free(reg->history);
     free(reg->shards);
     free_super_users(reg);
@@ -242,19 +241,88 @@ void kcb_registry_free(kcb_registry *reg)
 
 /* --------------------------------------------------------------- events */
 
-/* Copies src (NULL stays NULL) into a fresh string; the old one is freed
- * after the swap, which happens under the shard lock so that a describe
- * never reads a freed string. */
-static void set_string(kcb_conn *c, char **field, const char *src)
+/* Moves the open connections to the front of the array, closing the holes;
+ * caller holds the lock. */
+static void shard_compact(kcb_shard *sh)
 {
-    char *copy = src ? strdup(src) : NULL;
-    if (src && !copy)
-        return; /* out of memory: keep the old value rather than lose the record */
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < sh->used; i++) {
+        kcb_conn *c = sh->slots[i];
+        if (c) {
+            c->slot = j;
+            sh->slots[j++] = c;
+        }
+    }
+    sh->used = j;
+}
+
+/* Appends c (the newest, so the array stays in seq order); caller holds the
+ * lock. Returns 0, or -1 when the array could not grow. */
+static int shard_append(kcb_shard *sh, kcb_conn *c)
+{
+    if (sh->used == sh->cap && sh->used - sh->count >= sh->used / 2)
+        shard_compact(sh);
+    if (sh->used == sh->cap) {
+        uint32_t cap = sh->cap ? sh->cap * 2 : 64;
+        kcb_conn **slots = cap > sh->cap ? realloc(sh->slots, (size_t)cap * sizeof *slots) : NULL;
+        if (!slots)
+            return -1;
+        sh->slots = slots;
+        sh->cap = cap;
+    }
+    c->slot = sh->used;
+    sh->slots[sh->used++] = c;
+    sh->count++;
+    return 0;
+}
+
+/* Takes c out; caller holds the lock. */
+static void shard_remove(kcb_shard *sh, kcb_conn *c)
+{
+    sh->slots[c->slot] = NULL;
+    sh->count--;
+    uint32_t holes = sh->used - (uint32_t)sh->count;
+    if (holes > 64 && holes > sh->count)
+        shard_compact(sh);
+}
+
+/* Replaces n shared-string fields of c at once: the swap happens under the
+ * shard lock and the old strings are released after it, so a describe
+ * never reads a released string. values[i] NULL clears field i. */
+static void swap_strings(kcb_conn *c, const kcb_istr **const fields[], const kcb_istr *values[],
+                         size_t n)
+{
     pthread_mutex_lock(&c->shard->lock);
-    char *old = *field;
-    *field = copy;
+    for (size_t i = 0; i < n; i++) {
+        const kcb_istr *old = *fields[i];
+        *fields[i] = values[i];
+        values[i] = old;
+    }
     pthread_mutex_unlock(&c->shard->lock);
-    free(old);
+    kcb_intern_putv(&c->shard->reg->strings, n, values);
+}
+
+/* Interns up to two C strings (as many as one event carries) into out,
+ * NULL staying NULL. Returns 0, or -1 when memory ran out, having dropped
+ * what it took. */
+static int intern_all(kcb_registry *reg, const char *const src[], const kcb_istr *out[], size_t n)
+{
+    size_t len[2];
+    if (n > sizeof len / sizeof len[0])
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        len[i] = src[i] ? strlen(src[i]) : 0;
+    return kcb_intern_getv(&reg->strings, n, src, len, out);
+}
+
+static unsigned decimal_digits(unsigned v)
+{
+    unsigned n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
 }
 
 kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char *errstr,
@@ -273,7 +341,8 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
         return NULL;
     }
     uint64_t seq = atomic_fetch_add_explicit(&reg->next_seq, 1, memory_order_relaxed);
-    /* Apache Kafka's id: local:port-remote:port-processor-index. */
+    /* Apache Kafka's id: local:port-remote:port-processor-index. Its size
+     * bound keeps every length below 256, as kcb_rec stores them. */
     char id[INET6_ADDRSTRLEN * 2 + 64];
     int id_len = snprintf(id, sizeof id, "%s:%u-%s:%u-%u-%llu", info->local_host,
                           (unsigned)info->local_port, info->peer_host, (unsigned)info->peer_port,
@@ -283,24 +352,25 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
             snprintf(errstr, errstr_size, "address too long for a connection id");
         return NULL;
     }
-    size_t l_len = strlen(info->listener_name), lh_len = strlen(info->local_host),
-           ph_len = strlen(info->peer_host);
-    kcb_conn *c = calloc(1, sizeof *c + (size_t)id_len + l_len + lh_len + ph_len + 4);
-    if (!c) {
+    kcb_conn *c = calloc(1, sizeof *c + (size_t)id_len + 1);
+    const kcb_istr *listener = c ? kcb_intern_get(&reg->strings, info->listener_name,
+                                                  strlen(info->listener_name))
+                                 : NULL;
+    if (!listener) {
+        free(c);
         if (errstr && errstr_size)
             snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    char *p = (char *)(c + 1);
-    c->rec.id = memcpy(p, id, (size_t)id_len + 1);
-    p += id_len + 1;
-    c->rec.listener = memcpy(p, info->listener_name, l_len + 1);
-    p += l_len + 1;
-    c->rec.local_host = memcpy(p, info->local_host, lh_len + 1);
-    p += lh_len + 1;
-    c->rec.peer_host = memcpy(p, info->peer_host, ph_len + 1);
+    memcpy(c + 1, id, (size_t)id_len + 1);
+    c->rec.id_len = (uint8_t)id_len;
+    /* The peer host follows "local:port-" in the id. */
+    c->rec.local_len = (uint8_t)strlen(info->local_host);
+    c->rec.peer_off = (uint8_t)(c->rec.local_len + 2 + decimal_digits(info->local_port));
+    c->rec.peer_len = (uint8_t)strlen(info->peer_host);
+    c->rec.listener = listener;
     bool v4;
-    kcb__parse_ip(info->peer_host, ph_len, c->rec.peer_addr, &v4);
+    kcb__parse_ip(info->peer_host, c->rec.peer_len, c->rec.peer_addr, &v4);
     c->rec.seq = seq;
     c->rec.local_port = info->local_port;
     c->rec.peer_port = info->peer_port;
@@ -315,14 +385,15 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
     c->shard = &reg->shards[info->shard];
 
     pthread_mutex_lock(&c->shard->lock);
-    c->prev = c->shard->tail;
-    if (c->shard->tail)
-        c->shard->tail->next = c;
-    else
-        c->shard->head = c;
-    c->shard->tail = c;
-    c->shard->count++;
+    int rc = shard_append(c->shard, c);
     pthread_mutex_unlock(&c->shard->lock);
+    if (rc) {
+        kcb_intern_put(&reg->strings, listener);
+        free(c);
+        if (errstr && errstr_size)
+            snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
     atomic_fetch_add_explicit(&reg->accepted, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&reg->open, 1, memory_order_relaxed);
     return c;
@@ -330,41 +401,90 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
 
 const char *kcb_conn_id(const kcb_conn *c)
 {
-    return c->rec.id;
+    return kcb__rec_id(&c->rec);
+}
+
+/* One block: the views, then the given strings back to back. NULL when no
+ * argument is given (or memory ran out, which keeps the old block). */
+static kcb_tls *tls_block(const char *const src[KCB_TLS__COUNT], bool *oom)
+{
+    size_t lens[KCB_TLS__COUNT], total = 0;
+    bool any = false;
+    for (int i = 0; i < KCB_TLS__COUNT; i++) {
+        lens[i] = src[i] ? strlen(src[i]) : 0;
+        total += lens[i] + 1;
+        any |= src[i] != NULL;
+    }
+    *oom = false;
+    if (!any)
+        return NULL;
+    kcb_tls *t = malloc(sizeof *t + total);
+    if (!t || total > INT32_MAX) {
+        free(t);
+        *oom = true;
+        return NULL;
+    }
+    char *p = (char *)(t + 1);
+    for (int i = 0; i < KCB_TLS__COUNT; i++) {
+        if (!src[i]) {
+            t->v[i] = KCP_STR_NULL;
+            continue;
+        }
+        memcpy(p, src[i], lens[i] + 1);
+        t->v[i].ptr = p;
+        t->v[i].len = (int32_t)lens[i];
+        p += lens[i] + 1;
+    }
+    return t;
 }
 
 void kcb_conn_tls(kcb_conn *c, const char *protocol, const char *cipher, const char *peer_subject,
                   const char *peer_issuer, const char *peer_serial)
 {
-    set_string(c, &c->rec.tls_protocol, protocol);
-    set_string(c, &c->rec.tls_cipher, cipher);
-    set_string(c, &c->rec.peer_subject, peer_subject);
-    set_string(c, &c->rec.peer_issuer, peer_issuer);
-    set_string(c, &c->rec.peer_serial, peer_serial);
+    const char *src[KCB_TLS__COUNT] = {[KCB_TLS_PROTOCOL] = protocol, [KCB_TLS_CIPHER] = cipher,
+                                       [KCB_TLS_SUBJECT] = peer_subject, [KCB_TLS_ISSUER] = peer_issuer,
+                                       [KCB_TLS_SERIAL] = peer_serial};
+    bool oom;
+    kcb_tls *t = tls_block(src, &oom);
+    if (oom)
+        return; /* keep the old value rather than lose the record */
+    pthread_mutex_lock(&c->shard->lock);
+    kcb_tls *old = c->rec.tls;
+    c->rec.tls = t;
+    pthread_mutex_unlock(&c->shard->lock);
+    free(old);
 }
 
 void kcb_conn_sasl_mechanism(kcb_conn *c, const char *mechanism)
 {
-    set_string(c, &c->rec.mechanism, mechanism);
+    const char *src[1] = {mechanism};
+    const kcb_istr *v[1];
+    const kcb_istr **const fields[1] = {&c->rec.mechanism};
+    if (intern_all(c->shard->reg, src, v, 1) == 0)
+        swap_strings(c, fields, v, 1);
 }
 
 void kcb_conn_authenticated(kcb_conn *c, const char *principal, const char *mechanism,
                             int64_t session_lifetime_ms, int64_t now_ms)
 {
-    char *p = principal ? strdup(principal) : NULL;
-    char *m = mechanism ? strdup(mechanism) : NULL;
+    const char *src[2] = {principal, mechanism};
+    const kcb_istr *v[2] = {NULL, NULL};
+    bool oom = intern_all(c->shard->reg, src, v, 2) != 0;
     pthread_mutex_lock(&c->shard->lock);
-    char *old_p = c->rec.principal, *old_m = c->rec.mechanism;
-    c->rec.principal = p;
-    c->rec.mechanism = m;
+    if (!oom) { /* out of memory: keep the old names, still record the event */
+        const kcb_istr *old_p = c->rec.principal, *old_m = c->rec.mechanism;
+        c->rec.principal = v[0];
+        c->rec.mechanism = v[1];
+        v[0] = old_p;
+        v[1] = old_m;
+    }
     c->rec.authenticated_at = now_ms;
     c->rec.session_expires_at = session_lifetime_ms > 0 ? now_ms + session_lifetime_ms : -1;
     if (c->rec.state == KCB_STATE_AUTHENTICATING)
         c->rec.state = KCB_STATE_OPEN;
     pthread_mutex_unlock(&c->shard->lock);
     atomic_store_explicit(&c->rec.last_activity, now_ms, memory_order_relaxed);
-    free(old_p);
-    free(old_m);
+    kcb_intern_putv(&c->shard->reg->strings, 2, v);
 }
 
 void kcb_conn_auth_failed(kcb_conn *c, int64_t now_ms)
@@ -376,8 +496,11 @@ void kcb_conn_auth_failed(kcb_conn *c, int64_t now_ms)
 void kcb_conn_client_software(kcb_conn *c, const char *name, const char *version)
 {
     /* KIP-511: an empty or absent name means the client did not say. */
-    set_string(c, &c->rec.sw_name, name && *name ? name : NULL);
-    set_string(c, &c->rec.sw_version, version && *version ? version : NULL);
+    const char *src[2] = {name && *name ? name : NULL, version && *version ? version : NULL};
+    const kcb_istr *v[2];
+    const kcb_istr **const fields[2] = {&c->rec.sw_name, &c->rec.sw_version};
+    if (intern_all(c->shard->reg, src, v, 2) == 0)
+        swap_strings(c, fields, v, 2);
 }
 
 /* Owner-only increment: a relaxed load and store, no locked instruction. */
@@ -396,18 +519,15 @@ void kcb_conn_request(kcb_conn *c, int16_t api_key, const char *client_id, size_
     atomic_store_explicit(&c->rec.last_activity, now_ms, memory_order_relaxed);
     if (!client_id)
         return;
-    /* The owner is the only writer, so it may read its own field unlocked. */
-    const char *cur = c->rec.client_id;
-    if (cur && strlen(cur) == client_id_len && memcmp(cur, client_id, client_id_len) == 0)
+    /* The owner is the only writer, so it may read its own field unlocked;
+     * a shared string does not change while referenced. */
+    const kcb_istr *cur = c->rec.client_id;
+    if (cur && (size_t)cur->len == client_id_len && memcmp(cur->s, client_id, client_id_len) == 0)
         return;
-    char *copy = strndup(client_id, client_id_len);
-    if (!copy)
-        return;
-    pthread_mutex_lock(&c->shard->lock);
-    char *old = c->rec.client_id;
-    c->rec.client_id = copy;
-    pthread_mutex_unlock(&c->shard->lock);
-    free(old);
+    const kcb_istr *v[1] = {kcb_intern_get(&c->shard->reg->strings, client_id, client_id_len)};
+    const kcb_istr **const fields[1] = {&c->rec.client_id};
+    if (v[0])
+        swap_strings(c, fields, v, 1);
 }
 
 void kcb_conn_response(kcb_conn *c, uint32_t bytes_out, int64_t now_ms)
@@ -425,36 +545,15 @@ void kcb_conn_closing(kcb_conn *c, int reason)
     pthread_mutex_unlock(&c->shard->lock);
 }
 
-/* Moves the record into the history ring, evicting the oldest when full. */
+/* Puts the closed connection itself into the history ring (no copy),
+ * evicting the oldest when full. */
 static void history_add(kcb_registry *reg, kcb_conn *c)
 {
-    size_t l_len = strlen(c->rec.listener), lh_len = strlen(c->rec.local_host),
-           ph_len = strlen(c->rec.peer_host), id_len = strlen(c->rec.id);
-    kcb_closed *h = malloc(sizeof *h + id_len + l_len + lh_len + ph_len + 4);
-    if (!h) {
-        kcb__rec_free_strings(&c->rec);
-        return;
-    }
-    /* The record's counters are atomics: copy them one by one. */
-    memcpy(&h->rec, &c->rec, offsetof(kcb_rec, last_activity));
-    atomic_init(&h->rec.last_activity, atomic_load_explicit(&c->rec.last_activity, memory_order_relaxed));
-    atomic_init(&h->rec.requests, atomic_load_explicit(&c->rec.requests, memory_order_relaxed));
-    atomic_init(&h->rec.bytes_in, atomic_load_explicit(&c->rec.bytes_in, memory_order_relaxed));
-    atomic_init(&h->rec.bytes_out, atomic_load_explicit(&c->rec.bytes_out, memory_order_relaxed));
-    char *p = (char *)(h + 1);
-    h->rec.id = memcpy(p, c->rec.id, id_len + 1);
-    p += id_len + 1;
-    h->rec.listener = memcpy(p, c->rec.listener, l_len + 1);
-    p += l_len + 1;
-    h->rec.local_host = memcpy(p, c->rec.local_host, lh_len + 1);
-    p += lh_len + 1;
-    h->rec.peer_host = memcpy(p, c->rec.peer_host, ph_len + 1);
-
     pthread_mutex_lock(&reg->history_lock);
-    kcb__history_expire(reg, h->rec.closed_at);
+    kcb__history_expire(reg, c->rec.closed_at);
     if (reg->history_len == reg->cfg.history_size)
         history_drop_oldest(reg);
-    reg->history[(reg->history_head + reg->history_len) % reg->cfg.history_size] = h;
+    reg->history[(reg->history_head + reg->history_len) % reg->cfg.history_size] = c;
     reg->history_len++;
     pthread_mutex_unlock(&reg->history_lock);
 }
@@ -464,23 +563,15 @@ void kcb_conn_closed(kcb_conn *c, int reason, int64_t now_ms)
     kcb_shard *s = c->shard;
     kcb_registry *reg = s->reg;
     pthread_mutex_lock(&s->lock);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        s->tail = c->prev;
-    s->count--;
+    shard_remove(s, c);
     pthread_mutex_unlock(&s->lock);
-    /* Unlinked: no describe can see c any more, so no lock is needed below. */
+    /* Unlinked: no describe can see c until the history has it, so no lock
+     * is needed below. */
     if (reason > KCB_CLOSE_NONE && reason < KCB_CLOSE__COUNT)
         c->rec.close_reason = (int8_t)reason;
     c->rec.state = KCB_STATE_CLOSED;
     c->rec.closed_at = now_ms;
-    history_add(reg, c); /* takes over the mutable strings */
-    free(c);
+    history_add(reg, c);
     atomic_fetch_add_explicit(&reg->closed, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&reg->open, 1, memory_order_relaxed);
 }

@@ -1,4 +1,4 @@
-/* String-keyed open-addressing hash map (FNV-1a, linear probing). */
+/* String-keyed open-addressing hash map (linear probing). */
 #include "kcb_strmap.h"
 
 #include <stdlib.h>
@@ -22,16 +22,6 @@ void kcb_strmap_free(kcb_strmap *m)
     free(m->slots);
     m->slots = NULL;
     m->cap = m->len = 0;
-}
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
 }
 
 static int grow(kcb_strmap *m)
@@ -59,7 +49,7 @@ int64_t kcb_strmap_upsert(kcb_strmap *m, const char *key, size_t key_len, int64_
 {
     if ((m->len + 1) * 2 > m->cap && grow(m))
         return -1;
-    uint64_t h = fnv1a(key, key_len);
+    uint64_t h = kcb_fnv1a(key, key_len);
     size_t j = h & (m->cap - 1);
     while (m->slots[j].key) {
         struct kcb_strmap_slot *s = &m->slots[j];

@@ -15,6 +15,17 @@ typedef struct kcb_strmap {
     size_t cap, len;        /* cap is a power of two */
 } kcb_strmap;
 
+/* FNV-1a: short keys (principals, labels) hash fast and spread well. */
+static inline uint64_t kcb_fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 /* Starts an empty map whose keys are copied into arena. */
 void kcb_strmap_init(kcb_strmap *m, kcp_arena *arena);
 /* Frees the slot table (keys stay in the arena). */

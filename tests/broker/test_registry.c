@@ -3,6 +3,8 @@
 #include "broker_test_util.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 static kcb_conn *accept_sasl(test_env *e, uint32_t shard, const char *peer, uint16_t port)
 {
@@ -126,6 +128,141 @@ static void plaintext_and_tls_connections_start_open(void **state)
     assert_int_equal(r->session_expires_at_ms, -1);
     assert_true(strstr(kcb_conn_id(c), "127.0.0.1:9092-::1:40001-1-") == kcb_conn_id(c));
     test_page_free(&p);
+}
+
+/* Both addresses are kept only inside the connection id: each must come
+ * back whole whatever the lengths of the hosts and ports around it. */
+static void hosts_and_ports_come_back_as_given(void **state)
+{
+    test_env *e = *state;
+    struct {
+        const char *local, *peer;
+        uint16_t local_port, peer_port;
+    } cases[] = {
+        {"::1", "2001:db8::5", 7, 65535},
+        {"10.0.0.1", "192.168.100.200", 65535, 1},
+        {"fe80::1", "10.0.0.2", 443, 80},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kcb_accept_info info = {.struct_size = sizeof info, .shard = (uint32_t)(i % 2),
+                                .listener_name = "PLAINTEXT", .security_protocol = KCB_PLAINTEXT,
+                                .local_host = cases[i].local, .local_port = cases[i].local_port,
+                                .peer_host = cases[i].peer, .peer_port = cases[i].peer_port,
+                                .now_ms = e->now};
+        assert_non_null(kcb_conn_accepted(e->reg, &info, NULL, 0));
+    }
+    test_page p;
+    test_describe(e, ADMIN, NULL, &p);
+    assert_int_equal(p.resp.connections.n, 3);
+    for (int i = 0; i < 3; i++) {
+        row_t *r = &p.resp.connections.v[i];
+        assert_true(str_eq(r->local_host, cases[i].local));
+        assert_true(str_eq(r->client_host, cases[i].peer));
+        assert_int_equal(r->local_port, cases[i].local_port);
+        assert_int_equal(r->client_port, cases[i].peer_port);
+    }
+    test_page_free(&p);
+}
+
+static void tls_facts_are_replaced_and_cleared(void **state)
+{
+    test_env *e = *state;
+    kcb_conn *c = test_accept(e, 0, "SSL", KCB_SSL, "10.0.0.8", 40002);
+    kcb_conn_tls(c, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", NULL, NULL, NULL);
+    test_page p;
+    test_describe(e, ADMIN, NULL, &p);
+    row_t *r = &p.resp.connections.v[0];
+    assert_true(str_eq(r->tls_protocol, "TLSv1.2"));
+    assert_true(str_eq(r->tls_cipher, "ECDHE-RSA-AES128-GCM-SHA256"));
+    assert_int_equal(r->peer_certificate_subject.len, -1); /* no client certificate */
+    assert_int_equal(r->peer_certificate_serial.len, -1);
+    test_page_free(&p);
+
+    kcb_conn_tls(c, NULL, NULL, NULL, NULL, NULL);
+    test_describe(e, ADMIN, NULL, &p);
+    r = &p.resp.connections.v[0];
+    assert_int_equal(r->tls_protocol.len, -1);
+    assert_int_equal(r->tls_cipher.len, -1);
+    test_page_free(&p);
+}
+
+/* Principals, client ids and the like are shared between connections:
+ * changing one connection's value must not change another's, and the last
+ * connection (or history entry) to let go of a value frees it. */
+static void shared_strings_follow_each_connection(void **state)
+{
+    test_env *e = *state;
+    kcb_conn *a = accept_sasl(e, 0, "10.0.0.1", 1), *b = accept_sasl(e, 1, "10.0.0.2", 2);
+    kcb_conn *conns[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        kcb_conn_authenticated(conns[i], "User:alice", "PLAIN", 0, 1000);
+        kcb_conn_client_software(conns[i], "librdkafka", "2.0.2");
+        kcb_conn_request(conns[i], 3, "app", 3, 10, 1000);
+    }
+    kcb_conn_request(a, 3, "app-2", 5, 10, 1001);          /* a new client id */
+    kcb_conn_authenticated(b, "User:bob", "PLAIN", 0, 1002); /* re-authentication as another */
+    kcb_conn_client_software(b, "", NULL);                  /* KIP-511: not said */
+    test_page p;
+    test_describe(e, ADMIN, NULL, &p);
+    assert_int_equal(p.resp.connections.n, 2);
+    row_t *ra = &p.resp.connections.v[0], *rb = &p.resp.connections.v[1];
+    assert_true(str_eq(ra->principal, "User:alice"));
+    assert_true(str_eq(ra->client_id, "app-2"));
+    assert_true(str_eq(ra->client_software_name, "librdkafka"));
+    assert_true(str_eq(rb->principal, "User:bob"));
+    assert_true(str_eq(rb->client_id, "app"));
+    assert_true(str_eq(rb->client_software_name, "unknown"));
+    assert_true(str_eq(rb->client_software_version, "unknown"));
+    test_page_free(&p);
+
+    kcb_conn_closed(a, KCB_CLOSE_CLIENT, 1003);
+    kcb_conn_closed(b, KCB_CLOSE_CLIENT, 1004);
+    test_describe(e, ADMIN, "closed", &p); /* the history keeps the values */
+    assert_int_equal(p.resp.connections.n, 2);
+    assert_true(str_eq(p.resp.connections.v[0].client_id, "app-2"));
+    assert_true(str_eq(p.resp.connections.v[1].principal, "User:bob"));
+    test_page_free(&p);
+    assert_true(e->reg->strings.len > 0);
+
+    e->now = 1004 + 10001; /* past the history's 10 s: both entries go */
+    test_describe(e, ADMIN, "closed", &p);
+    assert_int_equal(p.resp.connections.n, 0);
+    test_page_free(&p);
+    assert_int_equal(e->reg->strings.len, 0);
+}
+
+/* Rows are encoded into chunks that grow from 16 KiB; a page of thousands
+ * of rows spans many, and a row larger than a chunk gets one of its own.
+ * The spliced body must still equal the whole encoding (checked by
+ * test_describe_req) and keep every row. */
+static void large_pages_and_large_rows(void **state)
+{
+    test_env *e = *state;
+    enum { N = 3000 };
+    static char long_principal[20001];
+    memset(long_principal, 'p', sizeof long_principal - 1);
+    memcpy(long_principal, "User:", 5);
+    for (int i = 0; i < N; i++) {
+        char peer[32];
+        snprintf(peer, sizeof peer, "10.1.%d.%d", i / 256, i % 256);
+        kcb_conn *c = accept_sasl(e, (uint32_t)(i % 2), peer, (uint16_t)(10000 + i));
+        kcb_conn_authenticated(c, i % 1000 == 7 ? long_principal : "User:svc", "PLAIN", 0, 1000);
+    }
+    kcp_describe_connections_request req;
+    kcp_describe_connections_request_init(&req);
+    req.limit = N;
+    test_page p;
+    test_describe_req(e, ADMIN, &req, &p);
+    assert_int_equal(p.resp.connections.n, N);
+    assert_int_equal(p.resp.total_count, N);
+    assert_int_equal(p.resp.next_cursor.len, -1);
+    for (int i = 0; i < N; i++) {
+        row_t *r = &p.resp.connections.v[i];
+        assert_int_equal(r->client_port, 10000 + i); /* accept order across both shards */
+        assert_true(str_eq(r->principal, i % 1000 == 7 ? long_principal : "User:svc"));
+    }
+    test_page_free(&p);
+    kcp_describe_connections_request_free(&req);
 }
 
 /* Six connections with distinct traits, for the filter tests. */
@@ -405,23 +542,60 @@ static void pages_cover_every_connection_once(void **state)
         assert_int_equal(seen[100 + i], 1);
 }
 
+/* A shard keeps its open connections in an array that is compacted once
+ * closed ones outnumber them: after that, closing and listing must still
+ * find every connection exactly once, in accept order. */
+static void closing_most_connections_keeps_order_and_handles(void **state)
+{
+    test_env *e = *state;
+    enum { N = 500 };
+    kcb_conn *c[N];
+    for (int i = 0; i < N; i++)
+        c[i] = test_accept(e, 0, "PLAINTEXT", KCB_PLAINTEXT, "10.0.0.1", (uint16_t)(1000 + i));
+    for (int i = 0; i < N; i++) /* keep every fifth: holes outnumber connections */
+        if (i % 5)
+            kcb_conn_closed(c[i], KCB_CLOSE_CLIENT, 1000);
+    kcb_conn *late = test_accept(e, 0, "PLAINTEXT", KCB_PLAINTEXT, "10.0.0.2", 2000);
+    for (int i = 0; i < N; i += 10) /* handles of moved connections still work */
+        kcb_conn_closed(c[i], KCB_CLOSE_CLIENT, 1001);
+    test_page p;
+    test_describe(e, ADMIN, NULL, &p);
+    assert_int_equal(p.resp.connections.n, N / 10 + 1);
+    for (int k = 0; k < N / 10; k++)
+        assert_int_equal(p.resp.connections.v[k].client_port, 1000 + 5 + 10 * k);
+    assert_int_equal(p.resp.connections.v[N / 10].client_port, 2000);
+    test_page_free(&p);
+    kcb_stats st;
+    kcb_registry_stats(e->reg, &st);
+    assert_int_equal(st.open, N / 10 + 1);
+    kcb_conn_closed(late, KCB_CLOSE_CLIENT, 1002);
+}
+
 typedef struct churn_arg {
     test_env *e;
     _Atomic int stop;
-    int cycles;
+    _Atomic int cycles;
 } churn_arg;
 
-/* Opens and closes connections on shard 1 until told to stop. */
+/* Opens and closes connections on shard 1 until told to stop, changing
+ * their strings meanwhile, so that a describe racing it would read a
+ * released string if any were released too early. */
 static void *churn(void *p)
 {
     churn_arg *a = p;
     kcb_conn *open[8] = {0};
+    static const char *const ids[] = {"churn-a", "churn-b", "churn-c"};
     for (int i = 0; i < 200000 && !atomic_load(&a->stop); i++) {
         int k = i % 8;
         if (open[k])
             kcb_conn_closed(open[k], KCB_CLOSE_CLIENT, 1000);
         open[k] = test_accept(a->e, 1, "PLAINTEXT", KCB_PLAINTEXT, "10.7.7.7", (uint16_t)(20000 + k));
-        a->cycles++;
+        kcb_conn *c = open[(k + 4) % 8] ? open[(k + 4) % 8] : open[k];
+        kcb_conn_authenticated(c, i % 2 ? "User:churn-odd" : "User:churn-even", "PLAIN", 0, 1000);
+        kcb_conn_client_software(c, "librdkafka", i % 2 ? "2.0.2" : "2.3.0");
+        kcb_conn_tls(c, "TLSv1.3", ids[i % 3], NULL, NULL, NULL);
+        kcb_conn_request(c, 3, ids[i % 3], strlen(ids[i % 3]), 10, 1000);
+        atomic_fetch_add(&a->cycles, 1);
     }
     for (int k = 0; k < 8; k++)
         if (open[k])
@@ -436,8 +610,13 @@ static void pages_under_churn_have_no_duplicates_or_gaps(void **state)
     for (int i = 0; i < 300; i++)
         test_accept(e, 0, "PLAINTEXT", KCB_PLAINTEXT, "10.0.0.1", (uint16_t)(1000 + i));
     churn_arg arg = {.e = e};
+    e->concurrent = true;
     pthread_t t;
     pthread_create(&t, NULL, churn, &arg);
+    /* A listing can finish before the new thread first runs: wait (up to
+     * 5 s) until the churn is under way, so the pages really race it. */
+    for (int i = 0; i < 5000 && atomic_load(&arg.cycles) == 0; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
     static uint64_t seen[65536];
     for (int round = 0; round < 20; round++) {
         memset(seen, 0, sizeof seen);
@@ -506,6 +685,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(lifecycle_of_a_sasl_connection, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(close_before_authentication_is_recorded, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(plaintext_and_tls_connections_start_open, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(hosts_and_ports_come_back_as_given, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(tls_facts_are_replaced_and_cleared, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(shared_strings_follow_each_connection, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(large_pages_and_large_rows, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(each_filter_alone_and_combined, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(invalid_filters_answer_invalid_request, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(authorization_matrix, test_setup, test_teardown),
@@ -513,6 +696,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(history_evicts_by_size_and_age, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(counts_for_metrics, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pages_cover_every_connection_once, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(closing_most_connections_keeps_order_and_handles, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pages_under_churn_have_no_duplicates_or_gaps, test_setup, test_teardown),
         cmocka_unit_test(abi_version_is_checked),
         cmocka_unit_test_setup_teardown(malformed_request_is_refused, test_setup, test_teardown),
