@@ -92,12 +92,21 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
         goto oom;
     kc_progress progress;
     kc_progress_start(&progress, stderr, n_chosen);
-    kc_fanout(run->settings, chosen, n_chosen, run->req, o->limit, *results, kc_progress_report,
+    /* A broker lists and counts our own connection like any other, so one
+     * row more than --limit is asked for: once ours is dropped, a broker
+     * with exactly --limit matches is neither cut short nor reported as
+     * truncated. */
+    int64_t max_rows = o->limit ? (int64_t)o->limit + 1 : 0;
+    kc_fanout(run->settings, chosen, n_chosen, run->req, max_rows, *results, kc_progress_report,
               &progress);
     kc_progress_finish(&progress);
     /* The tool's own connections answer no question an operator asks. */
-    for (size_t i = 0; i < n_chosen; i++)
-        kc_result_drop_own(&(*results)[i], run->settings->client_id, run->generated_client_id);
+    for (size_t i = 0; i < n_chosen; i++) {
+        kc_result *r = &(*results)[i];
+        kc_result_drop_own(r, run->settings->client_id, run->generated_client_id);
+        if (o->limit && r->n_rows > (size_t)o->limit)
+            r->n_rows = (size_t)o->limit;
+    }
     *n = n_chosen;
     for (size_t i = 0; i < n_wanted; i++)
         if (!find_broker(all, n_all, wanted[i]))
