@@ -150,7 +150,7 @@ static int read_len(kcp_reader *r, const char *field, bool compact, bool wide, b
 int kcp__read_string_full(kcp_reader *r, const char *field, bool compact, bool nullable,
                           kcp_str *out)
 {
-    int32_t n;
+    int32_t n = 0;
     if (read_len(r, field, compact, false, nullable, &n))
         return r->err;
     if (n < 0) {
@@ -176,7 +176,7 @@ int kcp__read_string_full(kcp_reader *r, const char *field, bool compact, bool n
 int kcp_read_bytes(kcp_reader *r, const char *field, bool compact, bool nullable,
                    kcp_bytes *out)
 {
-    int32_t n;
+    int32_t n = 0;
     if (read_len(r, field, compact, true, nullable, &n))
         return r->err;
     if (n < 0) {
@@ -195,7 +195,7 @@ int kcp_read_bytes(kcp_reader *r, const char *field, bool compact, bool nullable
 int kcp_read_array_len(kcp_reader *r, const char *field, bool compact, bool nullable,
                        size_t min_elem_size, int32_t *count)
 {
-    int32_t n;
+    int32_t n = 0;
     if (read_len(r, field, compact, true, nullable, &n))
         return r->err;
     if (n > 0) {

@@ -24,6 +24,9 @@
 #define MS_MAX INT64_C(1000000000000)
 /* The registry may preallocate one slot per closed connection it keeps. */
 #define HISTORY_MAX 1000000
+/* Synthetic records cost a few hundred bytes each: 10M stays within a
+ * test machine's memory. */
+#define SYNTHETIC_MAX 10000000
 
 typedef struct entry {
     char *key;
@@ -846,6 +849,8 @@ static const prop props[] = {
     NUMBER("connections.history.size", "1000", history_size, 1, HISTORY_MAX),
     NUMBER("connections.history.max.age.ms", "600000", history_max_age_ms, 1, MS_MAX),
     STRING("metrics.listener", NULL, parse_metrics_listener, metrics_listener),
+    NUMBER("test.synthetic.connections", "0", test_synthetic_connections, 0,
+           SYNTHETIC_MAX),
 };
 #define N_PROPS (sizeof props / sizeof props[0])
 

@@ -57,6 +57,8 @@ typedef struct kb_config {
     char *metrics_listener;            /* metrics.listener, "127.0.0.1:PORT"; may be NULL */
     char *metrics_host;                /* its host without brackets ("" = all interfaces) */
     uint16_t metrics_port;             /* its port; 0 when metrics_listener is NULL */
+    int32_t test_synthetic_connections; /* test.synthetic.connections: fake records for
+                                         * benchmarks, see TESTING in the man page; default 0 */
     char **ignored;                    /* Kafka keys present that have no effect here, to log */
     size_t n_ignored;
 } kb_config;

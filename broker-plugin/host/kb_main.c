@@ -53,6 +53,43 @@ static void raise_nofile(void)
     }
 }
 
+/* test.synthetic.connections: records that no socket stands behind, so
+ * that benchmarks can list a million connections without a million
+ * sockets. They go through the public ABI as a host's network threads would
+ * report them, before those threads start, and are marked as fake wherever
+ * they show: listener SYNTHETIC, principals User:synthetic-0..99, local
+ * address 0.0.0.0:0, peers in 192.0.2.0/24 (TEST-NET-1, RFC 5737). They
+ * stay until shutdown, untouched by idle timeouts. */
+static int add_synthetic_connections(kcb_registry *reg, const kb_config *cfg, char *err,
+                                     size_t err_size)
+{
+    int64_t now = kb_now_ms();
+    for (int32_t i = 0; i < cfg->test_synthetic_connections; i++) {
+        char peer[16], principal[32];
+        snprintf(peer, sizeof peer, "192.0.2.%d", (int)(i % 254 + 1));
+        snprintf(principal, sizeof principal, "User:synthetic-%d", (int)(i % 100));
+        kcb_accept_info info = {.struct_size = sizeof info,
+                                .shard = (uint32_t)(i % cfg->num_network_threads),
+                                .listener_name = "SYNTHETIC",
+                                .security_protocol = KCB_PLAINTEXT,
+                                .local_host = "0.0.0.0",
+                                .peer_host = peer,
+                                .peer_port = (uint16_t)(1024 + i / 254 % 64512),
+                                .now_ms = now};
+        kcb_conn *c = kcb_conn_accepted(reg, &info, err, err_size);
+        if (!c)
+            return -1;
+        kcb_conn_authenticated(c, principal, NULL, 0, now);
+    }
+    if (cfg->test_synthetic_connections > 0) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", (int)cfg->test_synthetic_connections);
+        kb_log(KB_WARN, "synthetic_connections", "count", n, "why", "test.synthetic.connections",
+               NULL);
+    }
+    return 0;
+}
+
 static void *signal_main(void *arg)
 {
     kb_server *srv = arg;
@@ -160,6 +197,10 @@ int main(int argc, char **argv)
         goto out;
     }
     server_ready = true;
+    if (add_synthetic_connections(reg, &cfg, err, sizeof err)) {
+        kb_log(KB_ERROR, "start_failed", "why", err, NULL);
+        goto out;
+    }
     if (cfg.metrics_listener && !(metrics = kb_metrics_start(cfg.metrics_listener, reg, err, sizeof err))) {
         kb_log(KB_ERROR, "start_failed", "why", err, NULL);
         goto out;

@@ -114,7 +114,8 @@ static void full_file_sets_every_property(void **state)
         "describe.connections.api.key=1001\n"
         "connections.history.size=50\n"
         "connections.history.max.age.ms=120000\n"
-        "metrics.listener=[::1]:9404\n";
+        "metrics.listener=[::1]:9404\n"
+        "test.synthetic.connections=1000\n";
     kb_config c;
     char err[256];
     assert_int_equal(load(state, &c, err, sizeof err, text, NULL), 0);
@@ -160,6 +161,7 @@ static void full_file_sets_every_property(void **state)
     assert_string_equal(c.metrics_listener, "[::1]:9404");
     assert_string_equal(c.metrics_host, "::1");
     assert_int_equal(c.metrics_port, 9404);
+    assert_int_equal(c.test_synthetic_connections, 1000);
     assert_int_equal(c.n_ignored, 0);
 
     assert_ptr_equal(kb_config_advertised(&c, "secure"), &c.advertised[1]);
@@ -208,6 +210,7 @@ static void defaults_fill_unset_properties(void **state)
     assert_null(c.metrics_listener);
     assert_null(c.metrics_host);
     assert_int_equal(c.metrics_port, 0);
+    assert_int_equal(c.test_synthetic_connections, 0);
     kb_config_free(&c);
 }
 
@@ -453,6 +456,11 @@ static const error_case error_cases[] = {
     {"", "ssl.client.auth=requested",
      "ssl.truststore.location is required by ssl.client.auth=requested"},
     {"", "metrics.listener=localhost", "metrics.listener: 'localhost' has no port"},
+    /* testing */
+    {"", "test.synthetic.connections=-1",
+     "test.synthetic.connections: '-1' is out of range (0..10000000)"},
+    {"", "test.synthetic.connections=10000001",
+     "test.synthetic.connections: '10000001' is out of range (0..10000000)"},
 };
 
 static void every_error_names_the_property_and_value(void **state)
