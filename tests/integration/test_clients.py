@@ -89,6 +89,36 @@ def kcat_args(cluster, setup, client_id):
     return args
 
 
+def run_clients(cluster, clients, kcat):
+    """kcat -L once per setup, into kcat (cell id -> (exit status, parsed
+    JSON or None, stderr)), and every idle client once per setup, into
+    clients (cell id -> ClientProcess, each waited for until it reports).
+    The dicts fill as processes start, so that the caller can stop them
+    all even when this raises."""
+    kcats = {}
+    for setup in SETUPS:
+        cid = cell_id("kcat", setup)
+        kcats[cid] = kcluster.spawn(kcat_args(cluster, setup, cid), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        for kind in IDLE_CLIENTS:
+            cid = cell_id(kind, setup)
+            s = support.client_settings(cluster, SETUPS[setup], cid, idle_s=300)
+            clients[cid] = support.ClientProcess(kind, s)
+    for cid, proc in kcats.items():
+        try:
+            out, err = proc.communicate(timeout=KCAT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            kcluster.stop_process(proc, 5)
+            out, err = proc.communicate()
+        try:
+            parsed = json.loads(out) if proc.returncode == 0 else None
+        except ValueError:
+            parsed = None
+        kcat[cid] = (proc.returncode, parsed, kcluster.tail(err, 6))
+    for c in clients.values():
+        c.wait_ready()
+
+
 class ClientMatrix(unittest.TestCase):
     cluster = None
     clients = {}   # cell id -> ClientProcess
@@ -100,35 +130,10 @@ class ClientMatrix(unittest.TestCase):
         cls.cluster = kcluster.Cluster(support.broker_path(), nodes=3)
         cls.cluster.__enter__()
         try:
-            cls._run_clients()
+            run_clients(cls.cluster, cls.clients, cls.kcat)
         except BaseException:
             cls.tearDownClass()
             raise
-
-    @classmethod
-    def _run_clients(cls):
-        kcats = {}
-        for setup in SETUPS:
-            cid = cell_id("kcat", setup)
-            kcats[cid] = kcluster.spawn(kcat_args(cls.cluster, setup, cid), stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
-            for kind in IDLE_CLIENTS:
-                cid = cell_id(kind, setup)
-                s = support.client_settings(cls.cluster, SETUPS[setup], cid, idle_s=300)
-                cls.clients[cid] = support.ClientProcess(kind, s)
-        for cid, proc in kcats.items():
-            try:
-                out, err = proc.communicate(timeout=KCAT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                kcluster.stop_process(proc, 5)
-                out, err = proc.communicate()
-            try:
-                parsed = json.loads(out) if proc.returncode == 0 else None
-            except ValueError:
-                parsed = None
-            cls.kcat[cid] = (proc.returncode, parsed, kcluster.tail(err, 6))
-        for c in cls.clients.values():
-            c.wait_ready()
 
     @classmethod
     def tearDownClass(cls):
