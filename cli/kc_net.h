@@ -7,6 +7,7 @@
 #define KC_NET_H
 
 #include "kc_fanout.h"
+#include "kc_text.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,16 +37,8 @@ static inline int kc_timeout_ms(const kc_settings *s)
 int64_t kc_now_ms(void);
 
 /* snprintf that never fails silently: always NUL-terminates, truncates. */
-void kc_fmt(char *buf, size_t size, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-void kc_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 0)))
-#endif
-    ;
+void kc_fmt(char *buf, size_t size, const char *fmt, ...) KC_PRINTF(3, 4);
+void kc_vfmt(char *buf, size_t size, const char *fmt, va_list ap) KC_PRINTF(3, 0);
 
 /* Writes "HOST:PORT", with IPv6 literals in brackets. */
 void kc_host_port(char *buf, size_t size, const char *host, uint16_t port);
@@ -63,16 +56,8 @@ enum {
 };
 
 /* Sets r->status and r->error to "broker ID (HOST:PORT): " + the cause. */
-void kc_result_fail(kc_result *r, int status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-void kc_result_vfail(kc_result *r, int status, const char *fmt, va_list ap)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 0)))
-#endif
-    ;
+void kc_result_fail(kc_result *r, int status, const char *fmt, ...) KC_PRINTF(3, 4);
+void kc_result_vfail(kc_result *r, int status, const char *fmt, va_list ap) KC_PRINTF(3, 0);
 
 /* Starts r for broker b: copies it, status ok, nothing collected. Returns
  * 0, or -1 when out of memory (r->error is then set as far as possible). */

@@ -179,89 +179,84 @@ size_t kc_display_width(const char *s, size_t n)
     return w;
 }
 
-/* ---- JSON ------------------------------------------------------------------ */
+/* ---- JSON and terminal escaping ------------------------------------------ */
 
-void kc_json_str(kc_buf *b, const char *s, size_t n)
+/* The two escapings differ only in which characters pass through and how
+ * the others are spelled; the scan that copies runs of plain bytes at once
+ * is shared. */
+enum escaping { ESC_JSON, ESC_TERM };
+
+static bool plain_char(enum escaping e, uint32_t cp)
+{
+    if (cp == '\\' || is_control(cp))
+        return false;
+    return e == ESC_TERM || (cp != '"' && cp != 0x2028 && cp != 0x2029);
+}
+
+/* Writes the escape of the character cp of length len, or (len 0) of the
+ * byte, which is not UTF-8. */
+static void put_escape(kc_buf *b, enum escaping e, uint32_t cp, size_t len, unsigned char byte)
+{
+    bool json = e == ESC_JSON;
+    if (!len) {
+        if (json)
+            kc_buf_puts(b, "\\ufffd");
+        else
+            kc_buf_printf(b, "\\x%02x", byte);
+        return;
+    }
+    switch (cp) {
+    case '"': kc_buf_puts(b, "\\\""); return; /* only JSON escapes it */
+    case '\\': kc_buf_puts(b, "\\\\"); return;
+    case '\n': kc_buf_puts(b, "\\n"); return;
+    case '\r': kc_buf_puts(b, "\\r"); return;
+    case '\t': kc_buf_puts(b, "\\t"); return;
+    case '\b': if (json) { kc_buf_puts(b, "\\b"); return; } break;
+    case '\f': if (json) { kc_buf_puts(b, "\\f"); return; } break;
+    default: break;
+    }
+    if (json || cp >= 0x80)
+        kc_buf_printf(b, "\\u%04x", (unsigned)cp);
+    else
+        kc_buf_printf(b, "\\x%02x", (unsigned)cp);
+}
+
+static void put_escaped(kc_buf *b, const char *s, size_t n, enum escaping e)
 {
     if (!s)
         s = "";
     const unsigned char *u = (const unsigned char *)s;
     size_t run = 0; /* start of bytes that need no escaping */
-    kc_buf_putc(b, '"');
     for (size_t i = 0; i < n;) {
         /* Most names are printable ASCII: skip those bytes without decoding. */
-        if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' && u[i] != '\\') {
+        if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '\\' && (e == ESC_TERM || u[i] != '"')) {
             i++;
             continue;
         }
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t len = utf8_next(u + i, n - i, &cp);
-        bool plain = len && cp != '"' && cp != '\\' && !is_control(cp) && cp != 0x2028 &&
-                     cp != 0x2029;
-        if (plain) {
+        if (len && plain_char(e, cp)) {
             i += len;
             continue;
         }
         kc_buf_put(b, s + run, i - run);
-        if (!len) {
-            kc_buf_puts(b, "\\ufffd");
-            i++;
-        } else {
-            switch (cp) {
-            case '"': kc_buf_puts(b, "\\\""); break;
-            case '\\': kc_buf_puts(b, "\\\\"); break;
-            case '\n': kc_buf_puts(b, "\\n"); break;
-            case '\r': kc_buf_puts(b, "\\r"); break;
-            case '\t': kc_buf_puts(b, "\\t"); break;
-            case '\b': kc_buf_puts(b, "\\b"); break;
-            case '\f': kc_buf_puts(b, "\\f"); break;
-            default: kc_buf_printf(b, "\\u%04x", (unsigned)cp); break;
-            }
-            i += len;
-        }
+        put_escape(b, e, cp, len, u[i]);
+        i += len ? len : 1;
         run = i;
     }
     kc_buf_put(b, s + run, n - run);
+}
+
+void kc_json_str(kc_buf *b, const char *s, size_t n)
+{
+    kc_buf_putc(b, '"');
+    put_escaped(b, s, n, ESC_JSON);
     kc_buf_putc(b, '"');
 }
 
-/* ---- terminal -------------------------------------------------------------- */
-
 void kc_term_str(kc_buf *b, const char *s, size_t n)
 {
-    if (!s)
-        s = "";
-    const unsigned char *u = (const unsigned char *)s;
-    size_t run = 0;
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t len = utf8_next(u + i, n - i, &cp);
-        if (len && cp != '\\' && !is_control(cp)) {
-            i += len;
-            continue;
-        }
-        kc_buf_put(b, s + run, i - run);
-        if (!len) {
-            kc_buf_printf(b, "\\x%02x", u[i]);
-            i++;
-        } else {
-            switch (cp) {
-            case '\\': kc_buf_puts(b, "\\\\"); break;
-            case '\n': kc_buf_puts(b, "\\n"); break;
-            case '\r': kc_buf_puts(b, "\\r"); break;
-            case '\t': kc_buf_puts(b, "\\t"); break;
-            default:
-                if (cp < 0x80)
-                    kc_buf_printf(b, "\\x%02x", (unsigned)cp);
-                else
-                    kc_buf_printf(b, "\\u%04x", (unsigned)cp);
-                break;
-            }
-            i += len;
-        }
-        run = i;
-    }
-    kc_buf_put(b, s + run, n - run);
+    put_escaped(b, s, n, ESC_TERM);
 }
 
 /* ---- CSV ------------------------------------------------------------------- */

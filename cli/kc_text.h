@@ -17,6 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* printf-style argument checking, where the compiler offers it. */
+#if defined(__GNUC__)
+#define KC_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define KC_PRINTF(fmt_index, first_arg)
+#endif
+
 /* A byte buffer. With sink set it flushes to it past 64 KiB and on
  * kc_buf_flush(); without, it only grows. A failed allocation or write
  * sets err and later writes are dropped. Zeroed = empty and valid. */
@@ -30,11 +37,7 @@ typedef struct kc_buf {
 void kc_buf_put(kc_buf *b, const char *s, size_t n);
 void kc_buf_puts(kc_buf *b, const char *s);
 void kc_buf_putc(kc_buf *b, char c);
-void kc_buf_printf(kc_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void kc_buf_printf(kc_buf *b, const char *fmt, ...) KC_PRINTF(2, 3);
 /* A decimal integer, without printf (the hot path of large listings). */
 void kc_buf_int(kc_buf *b, int64_t v);
 /* Returns a NUL-terminated view of the unflushed bytes (valid until the
@@ -83,11 +86,7 @@ int kc_parse_duration(const char *text, int64_t *ms);
 
 /* Formats a message into errstr and returns -1, so a failing check can
  * "return kc_errf(...)". */
-int kc_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+int kc_errf(char *errstr, size_t errstr_size, const char *fmt, ...) KC_PRINTF(3, 4);
 
 /* Overwrites a secret (a password) and frees it; NULL is fine. */
 void kc_free_secret(char *s);

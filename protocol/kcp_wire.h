@@ -164,7 +164,9 @@ KCP__INLINE size_t kcp_reader_left(const kcp_reader *r)
  * that each inline read stays a compare, a load and a store. */
 KCP__COLD int kcp__fail_need(kcp_reader *r, const char *field, size_t n);
 
-/* Fixed-width reads: 0 on success, a kcp_err after recording it. */
+/* Returns from the calling read, after recording it, when fewer than n
+ * bytes are left. Returning fail_need's code, rather than testing a result
+ * after the call, keeps every failure in the cold path. */
 #define KCP__NEED(r, n, field)                                                           \
     do {                                                                                  \
         if (KCP__UNLIKELY((r)->len - (r)->pos < (n)))                                    \
@@ -173,6 +175,11 @@ KCP__COLD int kcp__fail_need(kcp_reader *r, const char *field, size_t n);
 
 /* Big-endian loads spelled byte by byte (no alignment or endianness
  * assumptions); compilers turn each into one load and a byte swap. */
+KCP__INLINE uint8_t kcp__be8(const uint8_t *p)
+{
+    return p[0];
+}
+
 KCP__INLINE uint16_t kcp__be16(const uint8_t *p)
 {
     return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
@@ -188,75 +195,72 @@ KCP__INLINE uint64_t kcp__be64(const uint8_t *p)
     return (uint64_t)kcp__be32(p) << 32 | kcp__be32(p + 4);
 }
 
+/* Loads a bits-wide big-endian field into *out as type and moves past it,
+ * or returns the error from the calling read with *out untouched. */
+#define KCP__GET(r, field, out, type, bits)                                               \
+    do {                                                                                  \
+        KCP__NEED((r), (bits) / 8, (field));                                              \
+        *(out) = (type)kcp__be##bits((r)->buf + (r)->pos);                                \
+        (r)->pos += (bits) / 8;                                                           \
+    } while (0)
+
+/* Fixed-width reads: 0 on success, a kcp_err after recording it. */
 KCP__INLINE int kcp_read_int8(kcp_reader *r, const char *field, int8_t *out)
 {
-    KCP__NEED(r, 1, field);
-    *out = (int8_t)r->buf[r->pos++];
+    KCP__GET(r, field, out, int8_t, 8);
     return 0;
 }
 
+/* Kafka reads any non-zero byte as true, as the conversion to bool does. */
 KCP__INLINE int kcp_read_bool(kcp_reader *r, const char *field, bool *out)
 {
-    KCP__NEED(r, 1, field);
-    /* Kafka reads any non-zero byte as true. */
-    *out = r->buf[r->pos++] != 0;
+    KCP__GET(r, field, out, bool, 8);
     return 0;
 }
 
 KCP__INLINE int kcp_read_int16(kcp_reader *r, const char *field, int16_t *out)
 {
-    KCP__NEED(r, 2, field);
-    *out = (int16_t)kcp__be16(r->buf + r->pos);
-    r->pos += 2;
+    KCP__GET(r, field, out, int16_t, 16);
     return 0;
 }
 
 KCP__INLINE int kcp_read_uint16(kcp_reader *r, const char *field, uint16_t *out)
 {
-    KCP__NEED(r, 2, field);
-    *out = kcp__be16(r->buf + r->pos);
-    r->pos += 2;
+    KCP__GET(r, field, out, uint16_t, 16);
     return 0;
 }
 
 KCP__INLINE int kcp_read_int32(kcp_reader *r, const char *field, int32_t *out)
 {
-    KCP__NEED(r, 4, field);
-    *out = (int32_t)kcp__be32(r->buf + r->pos);
-    r->pos += 4;
+    KCP__GET(r, field, out, int32_t, 32);
     return 0;
 }
 
 KCP__INLINE int kcp_read_uint32(kcp_reader *r, const char *field, uint32_t *out)
 {
-    KCP__NEED(r, 4, field);
-    *out = kcp__be32(r->buf + r->pos);
-    r->pos += 4;
+    KCP__GET(r, field, out, uint32_t, 32);
     return 0;
 }
 
 KCP__INLINE int kcp_read_int64(kcp_reader *r, const char *field, int64_t *out)
 {
-    KCP__NEED(r, 8, field);
-    *out = (int64_t)kcp__be64(r->buf + r->pos);
-    r->pos += 8;
+    KCP__GET(r, field, out, int64_t, 64);
     return 0;
 }
 
 KCP__INLINE int kcp_read_float64(kcp_reader *r, const char *field, double *out)
 {
-    KCP__NEED(r, 8, field);
-    uint64_t bits = kcp__be64(r->buf + r->pos);
+    uint64_t bits;
+    KCP__GET(r, field, &bits, uint64_t, 64);
     memcpy(out, &bits, sizeof bits);
-    r->pos += 8;
     return 0;
 }
 
 KCP__INLINE int kcp_read_uuid(kcp_reader *r, const char *field, kcp_uuid *out)
 {
-    KCP__NEED(r, 16, field);
-    memcpy(out->b, r->buf + r->pos, 16);
-    r->pos += 16;
+    KCP__NEED(r, sizeof out->b, field);
+    memcpy(out->b, r->buf + r->pos, sizeof out->b);
+    r->pos += sizeof out->b;
     return 0;
 }
 

@@ -171,6 +171,28 @@ static const kb_endpoint *node_endpoint(const kb_node *n, const char *listener)
     return NULL;
 }
 
+/* Fills b, the brokers array of a Metadata or a DescribeCluster response,
+ * with every node that has an endpoint on the listener q arrived on, so
+ * that both answers advertise the same brokers. A macro because the two
+ * element types differ: init is the element's _init function, id_field the
+ * name of its node id field. b.v stays NULL when out of memory. */
+#define LIST_BROKERS(q, a, b, init, id_field)                                                     \
+    do {                                                                                          \
+        const kb_config *cfg_ = (q)->c->thread->srv->cfg;                                         \
+        (b).n = 0;                                                                                \
+        (b).v = kcp_arena_alloc((a), cfg_->n_nodes * sizeof *(b).v);                              \
+        for (size_t i_ = 0; (b).v && i_ < cfg_->n_nodes; i_++) {                                  \
+            const kb_endpoint *ep_ = node_endpoint(&cfg_->nodes[i_], (q)->c->listener->listener); \
+            if (!ep_)                                                                             \
+                continue;                                                                         \
+            init(&(b).v[(b).n]);                                                                  \
+            (b).v[(b).n].id_field = cfg_->nodes[i_].id;                                           \
+            (b).v[(b).n].host = kcp_str_c(ep_->host);                                             \
+            (b).v[(b).n].port = ep_->port;                                                        \
+            (b).n++;                                                                              \
+        }                                                                                         \
+    } while (0)
+
 /* The controller id must be a real node: kafka-python's admin client
  * connects to it. We report the lowest node id. */
 static int32_t controller_id(const kb_config *cfg)
@@ -194,18 +216,7 @@ static int handle_metadata(request *q)
     kcp_metadata_response resp;
     kcp_metadata_response_init(&resp);
     kcp_arena *a = &resp.arena;
-    resp.brokers.v = kcp_arena_alloc(a, cfg->n_nodes * sizeof *resp.brokers.v);
-    resp.brokers.n = 0;
-    for (size_t i = 0; resp.brokers.v && i < cfg->n_nodes; i++) {
-        const kb_endpoint *ep = node_endpoint(&cfg->nodes[i], q->c->listener->listener);
-        if (!ep)
-            continue;
-        kcp_metadata_response_metadata_response_broker *b = &resp.brokers.v[resp.brokers.n++];
-        kcp_metadata_response_metadata_response_broker_init(b);
-        b->node_id = cfg->nodes[i].id;
-        b->host = kcp_str_c(ep->host);
-        b->port = ep->port;
-    }
+    LIST_BROKERS(q, a, resp.brokers, kcp_metadata_response_metadata_response_broker_init, node_id);
     resp.cluster_id = kcp_str_c(cfg->cluster_id);
     resp.controller_id = controller_id(cfg);
     resp.cluster_authorized_operations = AUTHORIZED_OPERATIONS_OMITTED;
@@ -250,17 +261,8 @@ static int handle_describe_cluster(request *q)
         resp.error_code = ERR_UNSUPPORTED_ENDPOINT_TYPE;
         resp.error_message = kcp_str_c("only broker endpoints (type 1) are served");
     } else {
-        resp.brokers.v = kcp_arena_alloc(a, cfg->n_nodes * sizeof *resp.brokers.v);
-        for (size_t i = 0; resp.brokers.v && i < cfg->n_nodes; i++) {
-            const kb_endpoint *ep = node_endpoint(&cfg->nodes[i], q->c->listener->listener);
-            if (!ep)
-                continue;
-            kcp_describe_cluster_response_describe_cluster_broker *b = &resp.brokers.v[resp.brokers.n++];
-            kcp_describe_cluster_response_describe_cluster_broker_init(b);
-            b->broker_id = cfg->nodes[i].id;
-            b->host = kcp_str_c(ep->host);
-            b->port = ep->port;
-        }
+        LIST_BROKERS(q, a, resp.brokers, kcp_describe_cluster_response_describe_cluster_broker_init,
+                     broker_id);
     }
     int rc = reply(q, &resp, version);
     kcp_describe_cluster_response_free(&resp);

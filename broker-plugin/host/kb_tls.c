@@ -38,13 +38,17 @@ struct kb_tls {
 static void put_err(char *errstr, size_t errstr_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void vput_err(char *errstr, size_t errstr_size, const char *fmt, va_list ap)
+{
+    if (errstr != NULL && errstr_size > 0)
+        vsnprintf(errstr, errstr_size, fmt, ap);
+}
+
 static void put_err(char *errstr, size_t errstr_size, const char *fmt, ...)
 {
-    if (errstr == NULL || errstr_size == 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
+    vput_err(errstr, errstr_size, fmt, ap);
     va_end(ap);
 }
 
@@ -67,6 +71,25 @@ static void take_openssl_reason(char *buf, size_t size)
             snprintf(buf + n, size - n, " (%s)", data);
     }
     ERR_clear_error();
+}
+
+/* put_err's message followed by ": " and the reason OpenSSL queued, which
+ * is taken (so the queue is left empty) even when there is no errstr. */
+static void put_openssl_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void put_openssl_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+    char reason[256];
+    take_openssl_reason(reason, sizeof reason);
+    va_list ap;
+    va_start(ap, fmt);
+    vput_err(errstr, errstr_size, fmt, ap);
+    va_end(ap);
+    if (errstr != NULL && errstr_size > 0) {
+        size_t n = strlen(errstr);
+        put_err(errstr + n, errstr_size - n, ": %s", reason);
+    }
 }
 
 static unsigned long first_reason(void)
@@ -100,11 +123,9 @@ static int key_password_cb(char *buf, int size, int rwflag, void *userdata)
 static int load_keystore(SSL_CTX *c, const char *keystore, const char *key_password, char *errstr,
                          size_t errstr_size)
 {
-    char reason[256];
     if (SSL_CTX_use_certificate_chain_file(c, keystore) != 1) {
-        take_openssl_reason(reason, sizeof reason);
-        put_err(errstr, errstr_size, "ssl.keystore.location %s: cannot read the certificate chain: %s",
-                keystore, reason);
+        put_openssl_err(errstr, errstr_size, "ssl.keystore.location %s: cannot read the certificate chain",
+                        keystore);
         return -1;
     }
     struct key_password kp = {key_password, false};
@@ -118,6 +139,7 @@ static int load_keystore(SSL_CTX *c, const char *keystore, const char *key_passw
         return 0;
 
     bool mismatch = first_reason() == X509_R_KEY_VALUES_MISMATCH;
+    char reason[256];
     take_openssl_reason(reason, sizeof reason);
     if (ok || mismatch)
         put_err(errstr, errstr_size,
@@ -139,20 +161,17 @@ static int load_keystore(SSL_CTX *c, const char *keystore, const char *key_passw
 
 static int load_truststore(SSL_CTX *c, const char *truststore, char *errstr, size_t errstr_size)
 {
-    char reason[256];
     if (SSL_CTX_load_verify_file(c, truststore) != 1) {
-        take_openssl_reason(reason, sizeof reason);
-        put_err(errstr, errstr_size, "ssl.truststore.location %s: cannot read the CA certificates: %s",
-                truststore, reason);
+        put_openssl_err(errstr, errstr_size, "ssl.truststore.location %s: cannot read the CA certificates",
+                        truststore);
         return -1;
     }
     /* The CertificateRequest lists these CAs so that a client holding
      * several certificates picks one we accept, as Java brokers do. */
     STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(truststore);
     if (names == NULL) {
-        take_openssl_reason(reason, sizeof reason);
-        put_err(errstr, errstr_size, "ssl.truststore.location %s: no CA certificate in it: %s",
-                truststore, reason);
+        put_openssl_err(errstr, errstr_size, "ssl.truststore.location %s: no CA certificate in it",
+                        truststore);
         return -1;
     }
     SSL_CTX_set_client_CA_list(c, names);
@@ -201,9 +220,7 @@ kb_tls_ctx *kb_tls_ctx_new(const char *keystore, const char *key_password, const
     }
     SSL_CTX *c = ctx->ssl_ctx = SSL_CTX_new(TLS_server_method());
     if (c == NULL) {
-        char reason[256];
-        take_openssl_reason(reason, sizeof reason);
-        put_err(errstr, errstr_size, "cannot create a TLS context: %s", reason);
+        put_openssl_err(errstr, errstr_size, "cannot create a TLS context");
         free(ctx);
         return NULL;
     }
@@ -251,9 +268,7 @@ kb_tls *kb_tls_new(kb_tls_ctx *ctx, int fd, char *errstr, size_t errstr_size)
     }
     t->ssl = SSL_new(ctx->ssl_ctx);
     if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
-        char reason[256];
-        take_openssl_reason(reason, sizeof reason);
-        put_err(errstr, errstr_size, "cannot create a TLS session: %s", reason);
+        put_openssl_err(errstr, errstr_size, "cannot create a TLS session");
         kb_tls_free(t);
         return NULL;
     }
@@ -291,7 +306,6 @@ static bool not_tls(unsigned long reason)
 static int map_result(kb_tls *t, int ret, int saved_errno, const char *what, char *errstr,
                       size_t errstr_size)
 {
-    char reason[256];
     switch (SSL_get_error(t->ssl, ret)) {
     case SSL_ERROR_WANT_READ:
         return KB_TLS_WANT_READ;
@@ -313,6 +327,7 @@ static int map_result(kb_tls *t, int ret, int saved_errno, const char *what, cha
         break;
     case SSL_ERROR_SSL: {
         bool hint = not_tls(first_reason());
+        char reason[256];
         take_openssl_reason(reason, sizeof reason);
         long verify = SSL_get_verify_result(t->ssl);
         if (verify != X509_V_OK)
@@ -324,8 +339,7 @@ static int map_result(kb_tls *t, int ret, int saved_errno, const char *what, cha
         break;
     }
     default:
-        take_openssl_reason(reason, sizeof reason);
-        put_err(errstr, errstr_size, "%s: %s", what, reason);
+        put_openssl_err(errstr, errstr_size, "%s", what);
         break;
     }
     ERR_clear_error();

@@ -369,15 +369,10 @@ class Spec:
         st.build()
         return st
 
-    def resolve(self, st):
-        for f in st.fields:
-            if f.struct is None and f.base not in PRIMITIVES:
-                if f.base not in self.common:
-                    raise SpecError("%s: type %s is neither defined inline nor in commonStructs"
-                                    % (f.where, f.base))
-                f.struct = self.common[f.base]
-        for s in self.structs:
-            for f in s.fields:
+    def resolve(self, top):
+        """Points every field whose type names a common struct at it."""
+        for st in [top] + self.structs:
+            for f in st.fields:
                 if f.struct is None and f.base not in PRIMITIVES:
                     if f.base not in self.common:
                         raise SpecError("%s: type %s is neither defined inline nor in commonStructs"
@@ -419,6 +414,15 @@ class Out:
 
     def text(self):
         return "\n".join(self.lines) + "\n"
+
+    def function(self, signature, *body):
+        """A C function definition, body lines indented once, then a blank line."""
+        self(signature)
+        self("{")
+        for line in body:
+            self("    " + line)
+        self("}")
+        self()
 
 
 def c_comment(text):
@@ -624,6 +628,34 @@ class CodecEmitter:
         c = self.spec.flex_cond()
         return {"0": "false", "1": "true"}.get(c, "(%s)" % c)
 
+    def tag_cond(self, f, acc):
+        """C condition for writing tagged field f (value at acc): a version
+        that tags it, and a value other than its default, which KIP-482
+        leaves out."""
+        return "(%s) && (%s)" % (self.ver(f.tagged), self.tag_present(f, acc))
+
+    def emit_fields(self, st, emit_value, decls=(), unused=()):
+        """The common start of the size, write and read functions: the flex
+        flag and the function's other locals, then every field the body
+        (not the tagged section) holds in some version, under the condition
+        of those versions. emit_value(f, acc, indent, flex) emits one field;
+        unused names what a struct without fields never reads."""
+        o = self.o
+        o("    const bool flex = %s;" % self.flex())
+        for d in decls:
+            o("    " + d)
+        for name in ("flex",) + unused:
+            o("    (void)%s;" % name)
+        for f in st.fields:
+            c = self.ver(f.versions)
+            if c == "0":
+                continue
+            tc = self.ver(f.tagged) if f.tagged is not None else "0"
+            cond = c if tc == "0" else "(%s) && !(%s)" % (c, tc)
+            o("    if (%s) { /* %s */" % (cond, f.name))
+            emit_value(f, "m->" + f.cname, 8, "flex")
+            o("    }")
+
     # ---- init ------------------------------------------------------------
     def emit_init(self, st):
         """X_init zeroes and sets defaults; X_set_defaults sets only the
@@ -696,27 +728,13 @@ class CodecEmitter:
         o, spec = self.o, self.spec
         o("static size_t %s_size_v(const %s *m, int16_t v)" % (st.cname, st.cname))
         o("{")
-        o("    const bool flex = %s;" % self.flex())
-        o("    size_t s = 0;")
-        o("    (void)flex;")
-        o("    (void)m;")
-        o("    (void)v;")
-        tagged = st.tagged_fields()
-        for f in st.fields:
-            c = self.ver(f.versions)
-            if c == "0":
-                continue
-            tc = self.ver(f.tagged) if f.tagged is not None else "0"
-            cond = c if tc == "0" else "(%s) && !(%s)" % (c, tc)
-            o("    if (%s) {" % cond)
-            self.value_size(f, "m->" + f.cname, 8, "flex")
-            o("    }")
+        self.emit_fields(st, self.value_size, decls=("size_t s = 0;",), unused=("m", "v"))
         if spec.flexible is not None:
             o("    if (flex) {")
             o("        uint32_t count = m->unknown_tags.n;")
-            for f in tagged:
+            for f in st.tagged_fields():
                 acc = "m->" + f.cname
-                o("        if ((%s) && (%s)) {" % (self.ver(f.tagged), self.tag_present(f, acc)))
+                o("        if (%s) {" % self.tag_cond(f, acc))
                 o("            size_t s0 = s;")
                 self.value_size(f, acc, 12, "true")
                 o("            s += kcp_uvarint_size(%d) + kcp_uvarint_size((uint32_t)(s - s0));" % f.tag)
@@ -769,26 +787,13 @@ class CodecEmitter:
         o("    /* A local copy of the writer: the bytes written could alias *wp, so")
         o("     * writing through wp would reload pos and cap after every store. */")
         o("    kcp_writer wl = *wp, *const w = &wl;")
-        o("    const bool flex = %s;" % self.flex())
-        o("    (void)flex;")
-        o("    (void)w;")
-        o("    (void)m;")
-        o("    (void)v;")
-        tagged = st.tagged_fields()
-        for f in st.fields:
-            c = self.ver(f.versions)
-            if c == "0":
-                continue
-            tc = self.ver(f.tagged) if f.tagged is not None else "0"
-            cond = c if tc == "0" else "(%s) && !(%s)" % (c, tc)
-            o("    if (%s) { /* %s */" % (cond, f.name))
-            self.value_write(f, "m->" + f.cname, 8, "flex")
-            o("    }")
+        self.emit_fields(st, self.value_write, unused=("w", "m", "v"))
         if spec.flexible is not None:
+            tagged = st.tagged_fields()
             o("    if (flex) {")
             o("        uint32_t count = m->unknown_tags.n, next = 0;")
             for f in tagged:
-                o("        if ((%s) && (%s))" % (self.ver(f.tagged), self.tag_present(f, "m->" + f.cname)))
+                o("        if (%s)" % self.tag_cond(f, "m->" + f.cname))
                 o("            count++;")
             o("        kcp_write_uvarint(w, count);")
             for f in tagged:
@@ -796,7 +801,7 @@ class CodecEmitter:
                 o("        if (next < m->unknown_tags.n) {")
                 self.synced_call("kcp_raw_tags_write_below(wp, &m->unknown_tags, &next, %d);" % f.tag, " " * 12)
                 o("        }")
-                o("        if ((%s) && (%s)) { /* %s, tag %d */" % (self.ver(f.tagged), self.tag_present(f, acc), f.name, f.tag))
+                o("        if (%s) { /* %s, tag %d */" % (self.tag_cond(f, acc), f.name, f.tag))
                 o("            size_t s = 0;")
                 self.value_size(f, acc, 12, "true")
                 o("            kcp_write_uvarint(w, %d);" % f.tag)
@@ -817,17 +822,14 @@ class CodecEmitter:
         name = json.dumps(f.errname)
         if f.struct is not None:
             o("%s%s_%s(&%s);" % (pad, f.struct.cname, "set_defaults" if zeroed else "init", expr))
-            o("%sif (%s_read(r, a, &%s, v))" % (pad, f.struct.cname, expr))
-            o("%s    return r->err;" % pad)
-        elif f.base == "string":
-            o("%sif (kcp_read_string(r, %s, %s, %s, &%s))" % (pad, name, flex, nullable, expr))
-            o("%s    return r->err;" % pad)
-        elif f.base in ("bytes", "records"):
-            o("%sif (kcp_read_bytes(r, %s, %s, %s, &%s))" % (pad, name, flex, nullable, expr))
-            o("%s    return r->err;" % pad)
+            call = "%s_read(r, a, &%s, v)" % (f.struct.cname, expr)
+        elif f.base in NULLABLE_TYPES:
+            call = "kcp_read_%s(r, %s, %s, %s, &%s)" % (
+                "string" if f.base == "string" else "bytes", name, flex, nullable, expr)
         else:
-            o("%sif (kcp_read_%s(r, %s, &%s))" % (pad, f.base, name, expr))
-            o("%s    return r->err;" % pad)
+            call = "kcp_read_%s(r, %s, &%s)" % (f.base, name, expr)
+        o("%sif (%s)" % (pad, call))
+        o("%s    return r->err;" % pad)
 
     def value_read(self, f, acc, indent, flex):
         o, pad = self.o, " " * indent
@@ -856,22 +858,9 @@ class CodecEmitter:
         # otherwise make the compiler reload the reader's position after each.
         o("static int %s_read(kcp_reader *restrict r, kcp_arena *a, %s *restrict m, int16_t v)" % (st.cname, st.cname))
         o("{")
-        o("    const bool flex = %s;" % self.flex())
-        o("    (void)flex;")
-        o("    (void)a;")
-        o("    (void)m;")
-        o("    (void)v;")
-        tagged = st.tagged_fields()
-        for f in st.fields:
-            c = self.ver(f.versions)
-            if c == "0":
-                continue
-            tc = self.ver(f.tagged) if f.tagged is not None else "0"
-            cond = c if tc == "0" else "(%s) && !(%s)" % (c, tc)
-            o("    if (%s) {" % cond)
-            self.value_read(f, "m->" + f.cname, 8, "flex")
-            o("    }")
+        self.emit_fields(st, self.value_read, unused=("a", "m", "v"))
         if spec.flexible is not None:
+            tagged = st.tagged_fields()
             section = json.dumps(("" if st.top else st.name + ".") + "_tagged_fields")
             o("    if (flex) {")
             o("        uint32_t count, prev = 0;")
@@ -937,14 +926,19 @@ class CodecEmitter:
             acc = "m->" + f.cname
             c = self.ver(f.versions)
             name = f.errname
+
+            def fail(pad, err, why):
+                o('%sreturn check_fail(errstr, errstr_size, %s, "%s", v, "%s");' % (pad, err, name, why))
+
             if c != "0":
-                nc = self.nullable_cond(f)
                 o("    if (%s) {" % c)
+                if f.is_array or f.base in NULLABLE_TYPES:
+                    o("        if (%s.%s < 0 && !(%s))" % (acc, "n" if f.is_array else "len",
+                                                          self.nullable_cond(f)))
+                    fail(" " * 12, "KCP_ERR_NULL", "is null")
                 if f.is_array:
-                    o("        if (%s.n < 0 && !(%s))" % (acc, nc))
-                    o('            return check_fail(errstr, errstr_size, KCP_ERR_NULL, "%s", v, "is null");' % name)
                     o("        if (%s.n > 0 && !%s.v)" % (acc, acc))
-                    o('            return check_fail(errstr, errstr_size, KCP_ERR_NULL, "%s", v, "has elements but no storage");' % name)
+                    fail(" " * 12, "KCP_ERR_NULL", "has elements but no storage")
                     if f.struct is not None:
                         o("        for (int32_t i = 0; i < %s.n; i++)" % acc)
                         o("            if (%s_check(&%s.v[i], v, errstr, errstr_size))" % (f.struct.cname, acc))
@@ -952,28 +946,20 @@ class CodecEmitter:
                     elif f.base == "string":
                         o("        for (int32_t i = 0; i < %s.n; i++)" % acc)
                         o("            if (%s.v[i].len < 0 || %s.v[i].len > INT16_MAX)" % (acc, acc))
-                        o('                return check_fail(errstr, errstr_size, KCP_ERR_LENGTH, "%s", v, "holds a null or over-long string");' % name)
+                        fail(" " * 16, "KCP_ERR_LENGTH", "holds a null or over-long string")
                 elif f.struct is not None:
                     o("        if (%s_check(&%s, v, errstr, errstr_size))" % (f.struct.cname, acc))
                     o("            return KCP_ERR_UNSUPPORTED;")
-                elif f.base in ("string", "bytes", "records"):
-                    o("        if (%s.len < 0 && !(%s))" % (acc, nc))
-                    o('            return check_fail(errstr, errstr_size, KCP_ERR_NULL, "%s", v, "is null");' % name)
-                    if f.base == "string":
-                        o("        if (%s.len > INT16_MAX)" % acc)
-                        o('            return check_fail(errstr, errstr_size, KCP_ERR_LENGTH, "%s", v, "is longer than 32767 bytes");' % name)
+                elif f.base == "string":
+                    o("        if (%s.len > INT16_MAX)" % acc)
+                    fail(" " * 12, "KCP_ERR_LENGTH", "is longer than 32767 bytes")
                 o("    }")
-            if not f.ignorable and c != "1":
+            # A single struct has no default to compare with: it is never
+            # refused for being set.
+            if not f.ignorable and c != "1" and (f.is_array or f.struct is None):
                 absent = "!(%s)" % c if c != "0" else "1"
-                if f.is_array:
-                    nondefault = "%s.n != %s" % (acc, "-1" if f.default == "null" else "0")
-                elif f.struct is not None:
-                    nondefault = None
-                else:
-                    nondefault = self.tag_present(f, acc)
-                if nondefault:
-                    o("    if (%s && (%s))" % (absent, nondefault))
-                    o('        return check_fail(errstr, errstr_size, KCP_ERR_UNSUPPORTED, "%s", v, "is set, but this version does not have it");' % name)
+                o("    if (%s && (%s))" % (absent, self.tag_present(f, acc)))
+                fail(" " * 8, "KCP_ERR_UNSUPPORTED", "is set, but this version does not have it")
         o("    return 0;")
         o("}")
         o()
@@ -988,13 +974,10 @@ def emit_source(specs):
     o("#include <stdio.h>")
     o("#include <stdlib.h>")
     o()
-    o("static int check_fail(char *errstr, size_t errstr_size, int err, const char *field, int16_t v, const char *why)")
-    o("{")
-    o("    if (errstr && errstr_size)")
-    o('        snprintf(errstr, errstr_size, "field %s %s in version %d", field, why, (int)v);')
-    o("    return err;")
-    o("}")
-    o()
+    o.function("static int check_fail(char *errstr, size_t errstr_size, int err, const char *field, int16_t v, const char *why)",
+               "if (errstr && errstr_size)",
+               '    snprintf(errstr, errstr_size, "field %s %s in version %d", field, why, (int)v);',
+               "return err;")
     apis = api_list(specs)
     o("static const kcp_api_info api_table[KCP_API__COUNT] = {")
     for name, req, resp in apis:
@@ -1002,38 +985,23 @@ def emit_source(specs):
                                           req.flexible.lo if req.flexible else -1))
     o("};")
     o()
-    o("const kcp_api_info *kcp_api_info_get(kcp_api_id id)")
-    o("{")
-    o("    return (unsigned)id < KCP_API__COUNT ? &api_table[id] : NULL;")
-    o("}")
-    o()
-    o("int kcp_api_id_for_key(int16_t api_key)")
-    o("{")
-    o("    for (int i = 0; i < KCP_API__COUNT; i++)")
-    o("        if (api_table[i].api_key == api_key)")
-    o("            return i;")
-    o("    return -1;")
-    o("}")
-    o()
-    o("static bool api_flexible(kcp_api_id id, int16_t version)")
-    o("{")
-    o("    const kcp_api_info *a = kcp_api_info_get(id);")
-    o("    return a && a->flexible_from >= 0 && version >= a->flexible_from;")
-    o("}")
-    o()
-    o("int16_t kcp_api_request_header_version(kcp_api_id id, int16_t version)")
-    o("{")
-    o("    return api_flexible(id, version) ? 2 : 1;")
-    o("}")
-    o()
-    o("int16_t kcp_api_response_header_version(kcp_api_id id, int16_t version)")
-    o("{")
-    o("    const kcp_api_info *a = kcp_api_info_get(id);")
-    o("    if (a && a->api_key == %d) /* ApiVersions: header v0 always (KIP-511) */" % API_VERSIONS_KEY)
-    o("        return 0;")
-    o("    return api_flexible(id, version) ? 1 : 0;")
-    o("}")
-    o()
+    o.function("const kcp_api_info *kcp_api_info_get(kcp_api_id id)",
+               "return (unsigned)id < KCP_API__COUNT ? &api_table[id] : NULL;")
+    o.function("int kcp_api_id_for_key(int16_t api_key)",
+               "for (int i = 0; i < KCP_API__COUNT; i++)",
+               "    if (api_table[i].api_key == api_key)",
+               "        return i;",
+               "return -1;")
+    o.function("static bool api_flexible(kcp_api_id id, int16_t version)",
+               "const kcp_api_info *a = kcp_api_info_get(id);",
+               "return a && a->flexible_from >= 0 && version >= a->flexible_from;")
+    o.function("int16_t kcp_api_request_header_version(kcp_api_id id, int16_t version)",
+               "return api_flexible(id, version) ? 2 : 1;")
+    o.function("int16_t kcp_api_response_header_version(kcp_api_id id, int16_t version)",
+               "const kcp_api_info *a = kcp_api_info_get(id);",
+               "if (a && a->api_key == %d) /* ApiVersions: header v0 always (KIP-511) */" % API_VERSIONS_KEY,
+               "    return 0;",
+               "return api_flexible(id, version) ? 1 : 0;")
     for spec in specs:
         o("/* ======== %s ======== */" % spec.name)
         o()
@@ -1054,70 +1022,44 @@ def emit_source(specs):
             em.emit_read(st)
             em.emit_validate(st)
         for st in spec.all_structs():
-            o("size_t %s_size(const %s *s, int16_t version)" % (st.cname, st.cname))
-            o("{")
-            o("    return %s_size_v(s, version);" % st.cname)
-            o("}")
-            o()
-            o("void %s_encode(kcp_writer *w, const %s *s, int16_t version)" % (st.cname, st.cname))
-            o("{")
-            o("    %s_write(w, s, version);" % st.cname)
-            o("}")
-            o()
+            o.function("size_t %s_size(const %s *s, int16_t version)" % (st.cname, st.cname),
+                       "return %s_size_v(s, version);" % st.cname)
+            o.function("void %s_encode(kcp_writer *w, const %s *s, int16_t version)" % (st.cname, st.cname),
+                       "%s_write(w, s, version);" % st.cname)
         p = spec.cprefix
         lo, hi = spec.valid.lo, spec.valid.hi
-        o("void %s_free(%s *m)" % (p, p))
-        o("{")
-        o("    kcp_arena_free(&m->arena);")
-        o("}")
-        o()
-        o("size_t %s_size(const %s *m, int16_t version)" % (p, p))
-        o("{")
-        o("    return %s_size_v(m, version);" % p)
-        o("}")
-        o()
-        o("int %s_encode(kcp_writer *w, const %s *m, int16_t version)" % (p, p))
-        o("{")
-        o("    if (version < %d || version > %d)" % (lo, hi))
-        o("        return KCP_ERR_VERSION;")
-        o("    %s_write(w, m, version);" % p)
-        o("    return w->err;")
-        o("}")
-        o()
-        o("int %s_decode(kcp_reader *r, %s *m, int16_t version)" % (p, p))
-        o("{")
-        o("    %s_init(m);" % p)
-        o("    return %s_decode_into(r, m, version);" % p)
-        o("}")
-        o()
-        o("int %s_decode_reuse(kcp_reader *r, %s *m, int16_t version)" % (p, p))
-        o("{")
-        o("    kcp_arena kept = m->arena;")
-        o("    kcp_arena_reset(&kept);")
-        o("    %s_init(m);" % p)
-        o("    m->arena = kept;")
-        o("    return %s_decode_into(r, m, version);" % p)
-        o("}")
-        o()
+        outside = "if (version < %d || version > %d)" % (lo, hi)
+        o.function("void %s_free(%s *m)" % (p, p),
+                   "kcp_arena_free(&m->arena);")
+        o.function("size_t %s_size(const %s *m, int16_t version)" % (p, p),
+                   "return %s_size_v(m, version);" % p)
+        o.function("int %s_encode(kcp_writer *w, const %s *m, int16_t version)" % (p, p),
+                   outside,
+                   "    return KCP_ERR_VERSION;",
+                   "%s_write(w, m, version);" % p,
+                   "return w->err;")
+        o.function("int %s_decode(kcp_reader *r, %s *m, int16_t version)" % (p, p),
+                   "%s_init(m);" % p,
+                   "return %s_decode_into(r, m, version);" % p)
+        o.function("int %s_decode_reuse(kcp_reader *r, %s *m, int16_t version)" % (p, p),
+                   "kcp_arena kept = m->arena;",
+                   "kcp_arena_reset(&kept);",
+                   "%s_init(m);" % p,
+                   "m->arena = kept;",
+                   "return %s_decode_into(r, m, version);" % p)
         o("/* Decodes into m, already initialised with an empty or reset arena. */")
-        o("static int %s_decode_into(kcp_reader *r, %s *m, int16_t version)" % (p, p))
-        o("{")
-        o("    static const char *const names[] = {%s};"
-          % ", ".join('"%s v%d"' % (spec.name, v) for v in range(lo, hi + 1)))
-        o("    if (version < %d || version > %d)" % (lo, hi))
-        o('        return kcp_reader_fail(r, KCP_ERR_VERSION, "%s", "version %%d is outside %d-%d", (int)version);'
-          % (spec.name, lo, hi))
-        o("    r->what = names[version - %d];" % lo)
-        o("    return %s_read(r, &m->arena, m, version);" % p)
-        o("}")
-        o()
-        o("int %s_validate(const %s *m, int16_t version, char *errstr, size_t errstr_size)" % (p, p))
-        o("{")
-        o("    if (version < %d || version > %d)" % (lo, hi))
-        o('        return check_fail(errstr, errstr_size, KCP_ERR_VERSION, "%s", version, "is outside the valid versions");' % spec.name)
-        o("    return %s_check(m, version, errstr, errstr_size);" % p)
-        o("}")
-        o()
+        o.function("static int %s_decode_into(kcp_reader *r, %s *m, int16_t version)" % (p, p),
+                   "static const char *const names[] = {%s};"
+                   % ", ".join('"%s v%d"' % (spec.name, v) for v in range(lo, hi + 1)),
+                   outside,
+                   '    return kcp_reader_fail(r, KCP_ERR_VERSION, "%s", "version %%d is outside %d-%d", (int)version);'
+                   % (spec.name, lo, hi),
+                   "r->what = names[version - %d];" % lo,
+                   "return %s_read(r, &m->arena, m, version);" % p)
+        o.function("int %s_validate(const %s *m, int16_t version, char *errstr, size_t errstr_size)" % (p, p),
+                   outside,
+                   '    return check_fail(errstr, errstr_size, KCP_ERR_VERSION, "%s", version, "is outside the valid versions");' % spec.name,
+                   "return %s_check(m, version, errstr, errstr_size);" % p)
         for fn, sig in (("init", "void *m"), ("free", "void *m")):
             o("static void %s_g_%s(%s) { %s_%s(m); }" % (p, fn, sig, p, fn))
         o("static size_t %s_g_size(const void *m, int16_t v) { return %s_size(m, v); }" % (p, p))

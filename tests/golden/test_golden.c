@@ -620,13 +620,13 @@ static void hex_reader_rejects_a_split_byte(void **state)
     uint8_t *out;
     size_t len;
     char err[128];
-    assert_int_equal(golden_parse_hex(good, strlen(good), &out, &len, err, sizeof err), 0);
+    assert_int_equal(support_hex_parse(good, strlen(good), &out, &len, err, sizeof err), 0);
     assert_int_equal(len, 3);
     assert_int_equal(out[0], 0x0a);
     assert_int_equal(out[1], 0x1b);
     assert_int_equal(out[2], 0xff);
     free(out);
-    assert_int_equal(golden_parse_hex(split, strlen(split), &out, &len, err, sizeof err), -1);
+    assert_int_equal(support_hex_parse(split, strlen(split), &out, &len, err, sizeof err), -1);
     assert_non_null(strstr(err, "line 1"));
 }
 

@@ -7,35 +7,21 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "support_hex.h"
 #include "unit_util.h"
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 size_t unit_hex(const char *hex, uint8_t *out, size_t cap)
 {
+    uint8_t *bytes = NULL;
     size_t n = 0;
-    for (const char *p = hex; *p;) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        int hi = hex_digit(p[0]), lo = p[1] ? hex_digit(p[1]) : -1;
-        if (hi < 0 || lo < 0)
-            fail_msg("bad hex test vector \"%s\"", hex);
-        if (n == cap)
-            fail_msg("hex test vector \"%s\" exceeds %zu bytes", hex, cap);
-        out[n++] = (uint8_t)(hi << 4 | lo);
-        p += 2;
-    }
+    char why[128];
+    if (support_hex_parse(hex, strlen(hex), &bytes, &n, why, sizeof why))
+        fail_msg("bad hex test vector \"%s\": %s", hex, why);
+    if (n <= cap)
+        memcpy(out, bytes, n);
+    free(bytes);
+    if (n > cap)
+        fail_msg("hex test vector \"%s\" exceeds %zu bytes", hex, cap);
     return n;
 }
 

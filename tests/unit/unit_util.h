@@ -12,8 +12,8 @@
 
 #include "kcp_wire.h"
 
-/* Parses hex pairs (spaces allowed) into out; fails the test on bad input or
- * overflow. Returns the byte count. */
+/* Parses hex bytes (as support_hex_parse() reads them) into out; fails the
+ * test on bad input or overflow. Returns the byte count. */
 size_t unit_hex(const char *hex, uint8_t *out, size_t cap);
 
 /* Input bytes copied to the heap in a buffer of exactly their length, so
