@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -468,6 +469,20 @@ static void check_timeouts(kb_thread *t, int64_t now)
     }
 }
 
+/* After a wave of connections has gone, hand the freed memory back to the
+ * system: glibc keeps it otherwise, and a broker that once held 10k
+ * connections would stay at that size. Thread 0 looks once a second. */
+static void release_memory(kb_server *srv)
+{
+    int open = atomic_load(&srv->open_conns);
+    if (open > srv->open_high_water)
+        srv->open_high_water = open;
+    if (srv->open_high_water >= 1000 && open < srv->open_high_water / 2) {
+        malloc_trim(0);
+        srv->open_high_water = open;
+    }
+}
+
 static void *thread_main(void *arg)
 {
     kb_thread *t = arg;
@@ -487,6 +502,8 @@ static void *thread_main(void *arg)
         int64_t now = kb_now_ms();
         if (now - last_tick >= 1000) {
             check_timeouts(t, now);
+            if (t->index == 0)
+                release_memory(t->srv);
             last_tick = now;
         }
     }

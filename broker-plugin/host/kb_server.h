@@ -72,6 +72,7 @@ struct kb_server {
     int *listen_fds;               /* one per listener, shared by the threads */
     atomic_bool stopping;
     atomic_int open_conns;
+    int open_high_water;           /* most open since the last trim; thread 0 only */
 };
 
 /* Binds every listener on every network thread and prepares the threads.
