@@ -2,9 +2,14 @@
  * registry's shards and history, summaries, then the encoded answer.
  *
  * Each shard is locked only while it is scanned; the rows of the page are
- * taken (encoded) under the lock and everything else (merging, splicing
- * the answer) runs without one. The request/response hot path never takes
- * these locks. */
+ * taken (encoded) under the lock and the rest of the answer is written
+ * without one. The request/response hot path never takes these locks.
+ *
+ * Paging order: shard by shard, each in accept (seq) order, then the
+ * closed history by seq. A row's place is (phase, seq), phase being its
+ * shard's index or, for the history, the number of shards; a connection
+ * keeps both while it is open, so a listing meets it once. This order lets
+ * each shard's rows go straight into the answer as they are read. */
 #include "kcb_describe.h"
 #include "kcb_filter.h"
 #include "kcb_page.h"
@@ -17,15 +22,22 @@
 typedef kcp_describe_connections_response_principal_summary summary_t;
 typedef kcp_describe_connections_response_count_by_name count_t;
 
-enum { CURSOR_VERSION = 1, CURSOR_LEN = 9 };
+/* Cursor: its version, then the last row's phase (4 bytes) and seq (8),
+ * big-endian. */
+enum { CURSOR_VERSION = 2, CURSOR_LEN = 13 };
 /* Records the scan prefetches ahead of the one it visits. */
 enum { SCAN_AHEAD = 8 };
 
 typedef struct scan {
     kcp_arena *arena;
     const kcb_filter *filter;
-    uint64_t after;       /* cursor: rows with a larger seq only */
+    bool has_cursor;      /* rows after (after_phase, after) only */
+    uint32_t after_phase;
+    uint64_t after;
     int32_t limit;
+    int32_t kept;         /* rows on the page */
+    uint32_t last_phase;  /* place of the page's last row */
+    uint64_t last_seq;
     bool oom;
     int64_t total;        /* matches in the whole listing */
     int64_t remaining;    /* matches after the cursor */
@@ -108,46 +120,85 @@ static void add_summary(scan *s, const kcb_rec *r)
     count_name(s, &sum->client_software.v, &sum->client_software.n, sw);
 }
 
-/* Visits one record under its lock: counts it and keeps it if it belongs to
- * the page. in_order says the records come in seq order (live shards), so
- * the scan can stop keeping rows once it has limit of them. */
-static void visit(scan *s, const kcb_rec *r, bool in_order, int32_t *kept)
+/* Whether the row at (phase, seq) comes after the cursor's place. */
+static bool after_cursor(const scan *s, uint32_t phase, uint64_t seq)
+{
+    return !s->has_cursor || phase > s->after_phase || (phase == s->after_phase && seq > s->after);
+}
+
+/* Takes a record after the cursor onto the page unless the page is full. */
+static void keep(scan *s, const kcb_rec *r, uint32_t phase)
+{
+    s->remaining++;
+    if (s->kept >= s->limit)
+        return;
+    kcb_page_add(s->page, r);
+    s->oom |= s->page->oom;
+    s->kept++;
+    s->last_phase = phase;
+    s->last_seq = r->seq;
+}
+
+/* Visits one record of a shard under its lock, in page order: counts it
+ * and keeps it if it belongs to the page. */
+static void visit(scan *s, const kcb_rec *r, uint32_t phase)
 {
     if (!kcb_filter_match(s->filter, r))
         return;
     s->total++;
-    if (s->summary) {
+    if (s->summary)
         add_summary(s, r);
+    else if (after_cursor(s, phase, r->seq))
+        keep(s, r, phase);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(const kcb_rec *const *)a)->seq, y = (*(const kcb_rec *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+/* The history holds records in close order: those after the cursor are
+ * sorted by seq (the ring is small) before they join the page. Caller holds
+ * the history lock. */
+static void scan_history(kcb_registry *reg, scan *s)
+{
+    uint32_t phase = reg->cfg.shards;
+    const kcb_rec **v = s->summary ? NULL : malloc((reg->history_len ? reg->history_len : 1) * sizeof *v);
+    size_t n = 0;
+    if (!s->summary && !v) {
+        s->oom = true;
         return;
     }
-    if (r->seq <= s->after)
-        return;
-    s->remaining++;
-    /* A shard's first `limit` rows after the cursor are the only ones that
-     * can be on the page; one more tells whether a next page exists. */
-    if (in_order && *kept >= s->limit)
-        return;
-    kcb_page_add(s->page, r);
-    s->oom |= s->page->oom;
-    (*kept)++;
+    for (uint32_t i = 0; i < reg->history_len && !s->oom; i++) {
+        const kcb_rec *r = &reg->history[(reg->history_head + i) % reg->cfg.history_size]->rec;
+        if (!kcb_filter_match(s->filter, r))
+            continue;
+        s->total++;
+        if (s->summary)
+            add_summary(s, r);
+        else if (after_cursor(s, phase, r->seq))
+            v[n++] = r;
+    }
+    if (!s->summary)
+        qsort(v, n, sizeof *v, cmp_seq);
+    for (size_t i = 0; i < n && !s->oom; i++)
+        keep(s, v[i], phase);
+    free(v);
 }
 
 static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
 {
     for (uint32_t i = 0; i < reg->cfg.shards && !s->oom; i++) {
         kcb_shard *sh = &reg->shards[i];
-        int32_t kept = 0;
         pthread_mutex_lock(&sh->lock);
-        if (!s->summary)
-            kcb_page_begin_run(s->page, false,
-                               sh->count < (uint64_t)s->limit ? (size_t)sh->count : (size_t)s->limit);
         for (uint32_t j = 0; j < sh->used && !s->oom; j++) {
             /* Ask for records a few slots ahead, so that their loads
              * overlap the filtering and encoding of this one. */
             if (j + SCAN_AHEAD < sh->used && sh->slots[j + SCAN_AHEAD])
                 kcb__prefetch(sh->slots[j + SCAN_AHEAD], sizeof(kcb_conn) + 64);
             if (sh->slots[j])
-                visit(s, &sh->slots[j]->rec, true, &kept);
+                visit(s, &sh->slots[j]->rec, i);
         }
         pthread_mutex_unlock(&sh->lock);
     }
@@ -155,47 +206,42 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
         return;
     pthread_mutex_lock(&reg->history_lock);
     kcb__history_expire(reg, s->filter->now_ms);
-    int32_t kept = 0;
-    if (!s->summary)
-        kcb_page_begin_run(s->page, true, reg->history_len);
-    for (uint32_t i = 0; i < reg->history_len && !s->oom; i++) {
-        const kcb_conn *h = reg->history[(reg->history_head + i) % reg->cfg.history_size];
-        visit(s, &h->rec, false, &kept);
-    }
+    scan_history(reg, s);
     pthread_mutex_unlock(&reg->history_lock);
 }
 
-/* Orders the page and sets NextCursor (the last seq on the page) when
- * more matching rows follow it. */
+/* Sets NextCursor (the place of the last row on the page) when more
+ * matching rows follow it. */
 static int finish_page(scan *s, kcp_describe_connections_response *resp)
 {
-    if (kcb_page_order(s->page, (size_t)s->limit))
-        return -1;
-    size_t take = s->page->n_order;
-    if (s->remaining > (int64_t)take && take > 0) {
-        uint64_t last = s->page->last_seq;
+    if (s->remaining > (int64_t)s->kept && s->kept > 0) {
         uint8_t *cur = kcp_arena_alloc(s->arena, CURSOR_LEN);
         if (!cur)
             return -1;
         cur[0] = CURSOR_VERSION;
+        for (int b = 0; b < 4; b++)
+            cur[1 + b] = (uint8_t)(s->last_phase >> (24 - 8 * b));
         for (int b = 0; b < 8; b++)
-            cur[1 + b] = (uint8_t)(last >> (56 - 8 * b));
+            cur[5 + b] = (uint8_t)(s->last_seq >> (56 - 8 * b));
         resp->next_cursor.ptr = cur;
         resp->next_cursor.len = CURSOR_LEN;
     }
     return 0;
 }
 
-static bool parse_cursor(kcp_bytes c, uint64_t *after)
+static bool parse_cursor(kcp_bytes c, uint32_t shards, uint32_t *phase, uint64_t *after)
 {
+    *phase = 0;
     *after = 0;
     if (c.len < 0)
         return true;
     if (c.len != CURSOR_LEN || c.ptr[0] != CURSOR_VERSION)
         return false;
+    for (int b = 0; b < 4; b++)
+        *phase = (*phase << 8) | c.ptr[1 + b];
     for (int b = 0; b < 8; b++)
-        *after = (*after << 8) | c.ptr[1 + b];
-    return true;
+        *after = (*after << 8) | c.ptr[5 + b];
+    return *phase <= shards;
 }
 
 static void set_error(kcp_describe_connections_response *resp, kcp_arena *a, int16_t code,
@@ -237,12 +283,13 @@ static int answer(kcb_registry *reg, const char *caller_principal,
 
     char err[256];
     kcb_filter filter;
+    uint32_t after_phase;
     uint64_t after;
     if (kcb_filter_compile(&filter, req, now, a, err, sizeof err)) {
         set_error(resp, a, KCB_ERR_INVALID_REQUEST, err);
         return 0;
     }
-    if (!parse_cursor(req->cursor, &after)) {
+    if (!parse_cursor(req->cursor, reg->cfg.shards, &after_phase, &after)) {
         set_error(resp, a, KCB_ERR_INVALID_REQUEST, "Cursor: not a cursor this broker returned");
         return 0;
     }
@@ -262,11 +309,22 @@ static int answer(kcb_registry *reg, const char *caller_principal,
     s.arena = a;
     s.page = page;
     s.filter = &filter;
+    s.has_cursor = req->cursor.len >= 0;
+    s.after_phase = after_phase;
     s.after = after;
     s.limit = req->limit == 0 ? reg->cfg.default_page
                               : (req->limit > reg->cfg.max_page ? reg->cfg.max_page : req->limit);
     s.summary = req->summary_only;
     kcb_strmap_init(&s.principals, a);
+    if (!s.summary) {
+        /* Size the answer before the scan, as if no filter or cursor held
+         * back any open connection (or, with IncludeClosed, a full history). */
+        uint64_t guess = atomic_load_explicit(&reg->open, memory_order_relaxed);
+        if (req->include_closed)
+            guess += reg->cfg.history_size;
+        kcb_page_expect(page, resp, guess < (uint64_t)s.limit ? (size_t)guess : (size_t)s.limit,
+                        guess > (uint64_t)s.limit ? CURSOR_LEN : -1);
+    }
 
     scan_registry(reg, &s, req->include_closed);
     int rc = s.oom ? -1 : 0;
@@ -301,7 +359,7 @@ int kcb__describe_encoded(kcb_registry *reg, const char *caller_principal,
     kcp_describe_connections_response resp;
     kcp_describe_connections_response_init(&resp);
     kcb_page page;
-    int rc = kcb_page_init(&page, body, version, &resp.arena, reg->cfg.shards + 1);
+    int rc = kcb_page_init(&page, body, version, &resp.arena);
     if (rc == 0)
         rc = answer(reg, caller_principal, req, &resp, &page);
     if (rc == 0)

@@ -36,7 +36,7 @@ typedef struct kcb_tls {
  * follows the kcb_conn. Every string's length is stored, so that a describe
  * encodes a row without measuring anything. */
 typedef struct kcb_rec {
-    uint64_t seq;                  /* registry-wide accept order: paging key */
+    uint64_t seq;                  /* registry-wide accept order: paging key in a shard */
     const kcb_istr *listener;      /* immutable */
     const kcb_istr *principal;     /* NULL = User:ANONYMOUS; under lock */
     const kcb_istr *mechanism;     /* under lock */

@@ -1,5 +1,6 @@
 /* The rows of a DescribeConnections page: one formatter per record, the
- * merge of the shard runs by seq, and the answer's body around the rows. */
+ * rows written in page order into the answer's buffer, and the answer's
+ * fields around them. */
 #include "kcb_page.h"
 
 #include <stdlib.h>
@@ -8,76 +9,42 @@
 typedef kcp_describe_connections_response_connection row_t;
 typedef kcp_describe_connections_response resp_t;
 
-struct kcb_page_chunk {
-    kcb_page_chunk *next;
-    size_t size;
-    uint8_t data[];
-};
+/* A guess at a row's encoded size, to size the buffer before the first row
+ * is known; untouched room costs address space only. */
+enum { ROW_GUESS = 256, BUF_FIRST = 4 << 10 };
 
-/* Encoded rows go into chunks that double from 16 KiB up to 4 MiB, so a
- * small page takes little memory and a large one few allocations. They come
- * from malloc rather than the response's arena: the arena maps fresh pages
- * for large chunks, while malloc reuses what the last describe freed, and
- * faulting in tens of megabytes of fresh pages costs more than writing
- * them. */
-enum { CHUNK_FIRST = 16 << 10, CHUNK_MAX = 4 << 20 };
-/* Each encoded row is preceded by its length, so the index need not hold it. */
-enum { LEN_PREFIX = 4 };
-
-int kcb_page_init(kcb_page *p, kcb_body body, int16_t version, kcp_arena *arena, size_t max_runs)
+int kcb_page_init(kcb_page *p, kcb_body body, int16_t version, kcp_arena *arena)
 {
     memset(p, 0, sizeof *p);
     p->body = body;
     p->version = version;
     p->arena = arena;
-    p->max_runs = max_runs;
     kcp_describe_connections_response_connection_init(&p->defaults);
     p->row = p->defaults;
-    p->run_start = calloc(max_runs + 1, sizeof *p->run_start);
-    return p->run_start ? 0 : -1;
+    return 0;
 }
 
 void kcb_page_free(kcb_page *p)
 {
-    while (p->chunks) {
-        kcb_page_chunk *next = p->chunks->next;
-        free(p->chunks);
-        p->chunks = next;
-    }
-    free(p->rows);
-    free(p->run_start);
-    free(p->pos);
-    free(p->hist);
+    free(p->buf);
+    free(p->structs);
     memset(p, 0, sizeof *p);
 }
 
-/* Makes room for more rows; the scan asks once per run for as many rows as
- * the run can contribute, so the index grows a few times at most. */
-static void reserve_rows(kcb_page *p, size_t more)
+/* Makes the spliced buffer hold at least need bytes. Growth doubles, so
+ * the rows are moved a few times at most, and realloc moves large blocks by
+ * remapping their pages rather than copying them. */
+static int grow_buf(kcb_page *p, size_t need)
 {
-    if (p->n + more <= p->cap)
-        return;
-    size_t cap = p->n + more;
-    if (cap < p->cap * 2)
-        cap = p->cap * 2;
-    kcb_page_row *v = realloc(p->rows, cap * sizeof *v);
-    if (!v) {
-        p->oom = true;
-        return;
-    }
-    p->rows = v;
+    if (need <= p->cap)
+        return 0;
+    size_t cap = p->cap * 2 > need ? p->cap * 2 : need;
+    uint8_t *b = realloc(p->buf, cap);
+    if (!b)
+        return -1;
+    p->buf = b;
     p->cap = cap;
-}
-
-void kcb_page_begin_run(kcb_page *p, bool history, size_t expected_rows)
-{
-    if (p->n_runs == p->max_runs) { /* a caller bug; refuse rather than overrun */
-        p->oom = true;
-        return;
-    }
-    p->run_start[p->n_runs++] = p->n;
-    p->history_run = history;
-    reserve_rows(p, expected_rows);
+    return 0;
 }
 
 /* Writes the record into out, a row that starts with the spec's defaults
@@ -120,60 +87,34 @@ static void fill_row(const kcb_rec *r, row_t *out, const row_t *d)
     out->peer_certificate_serial = t ? t->v[KCB_TLS_SERIAL] : d->peer_certificate_serial;
 }
 
-/* Starts a chunk with room for at least need bytes. */
-static int new_chunk(kcb_page *p, size_t need)
+static void add_encoded(kcb_page *p, const row_t *row)
 {
-    size_t size = p->chunks ? p->chunks->size * 2 : CHUNK_FIRST;
-    if (size > CHUNK_MAX)
-        size = CHUNK_MAX;
-    if (size < need)
-        size = need;
-    kcb_page_chunk *c = malloc(sizeof *c + size);
-    if (!c)
-        return -1;
-    c->next = p->chunks;
-    c->size = size;
-    p->chunks = c;
-    p->free_at = c->data;
-    p->free_len = size;
-    return 0;
-}
-
-static void add_encoded(kcb_page *p, const row_t *row, uint64_t seq)
-{
+    if (!p->buf && grow_buf(p, BUF_FIRST)) {
+        p->oom = true;
+        return;
+    }
+    if (p->end < p->reserved)
+        p->end = p->reserved;
     /* Encode into the room left; only when it does not fit is the exact
-     * size computed, for a new chunk. */
+     * size computed, to grow the buffer. */
     kcp_writer w;
-    size_t room = p->free_len > LEN_PREFIX ? p->free_len - LEN_PREFIX : 0;
-    kcp_writer_init(&w, room ? p->free_at + LEN_PREFIX : NULL, room);
+    kcp_writer_init(&w, p->buf + p->end, p->cap - p->end);
     kcp_describe_connections_response_connection_encode(&w, row, p->version);
     if (w.err) {
         size_t need = kcp_describe_connections_response_connection_size(row, p->version);
-        if (need > UINT32_MAX || new_chunk(p, LEN_PREFIX + need)) {
+        if (grow_buf(p, p->end + need)) {
             p->oom = true;
             return;
         }
-        kcp_writer_init(&w, p->free_at + LEN_PREFIX, p->free_len - LEN_PREFIX);
+        kcp_writer_init(&w, p->buf + p->end, p->cap - p->end);
         kcp_describe_connections_response_connection_encode(&w, row, p->version);
         if (w.err) {
             p->oom = true;
             return;
         }
     }
-    uint32_t len = (uint32_t)w.pos;
-    memcpy(p->free_at, &len, LEN_PREFIX);
-    p->rows[p->n++] = (kcb_page_row){seq, p->free_at};
-    p->free_at += LEN_PREFIX + len;
-    p->free_len -= LEN_PREFIX + len;
-    p->bytes += len;
-}
-
-static size_t row_len(const kcb_page *p, const kcb_page_row *r)
-{
-    uint32_t len = 0;
-    if (p->body == KCB_BODY_SPLICED)
-        memcpy(&len, r->data, LEN_PREFIX);
-    return len;
+    p->end += w.pos;
+    p->n++;
 }
 
 /* Every string field of a row, for the whole body's deep copy. */
@@ -187,8 +128,18 @@ static const size_t row_strings[] = {
     offsetof(row_t, peer_certificate_serial),
 };
 
-static void add_struct(kcb_page *p, const row_t *row, uint64_t seq)
+static void add_struct(kcb_page *p, const row_t *row)
 {
+    if (p->n == p->cap_structs) {
+        size_t cap = p->cap_structs ? p->cap_structs * 2 : 64;
+        const row_t **v = realloc(p->structs, cap * sizeof *v);
+        if (!v) {
+            p->oom = true;
+            return;
+        }
+        p->structs = v;
+        p->cap_structs = cap;
+    }
     row_t *copy = kcp_arena_alloc(p->arena, sizeof *copy);
     if (!copy) {
         p->oom = true;
@@ -206,110 +157,18 @@ static void add_struct(kcb_page *p, const row_t *row, uint64_t seq)
             return;
         }
     }
-    p->rows[p->n++] = (kcb_page_row){seq, (const uint8_t *)copy};
+    p->structs[p->n++] = copy;
 }
 
 void kcb_page_add(kcb_page *p, const kcb_rec *r)
 {
-    reserve_rows(p, 1);
     if (p->oom)
         return;
     fill_row(r, &p->row, &p->defaults);
     if (p->body == KCB_BODY_SPLICED)
-        add_encoded(p, &p->row, r->seq);
+        add_encoded(p, &p->row);
     else
-        add_struct(p, &p->row, r->seq);
-}
-
-static int cmp_seq(const void *a, const void *b)
-{
-    uint64_t x = (*(const kcb_page_row *const *)a)->seq, y = (*(const kcb_page_row *const *)b)->seq;
-    return x < y ? -1 : x > y;
-}
-
-static bool is_history(const kcb_page *p, size_t run)
-{
-    return p->history_run && run + 1 == p->n_runs;
-}
-
-static void merge_rewind(kcb_page *p)
-{
-    for (size_t r = 0; r < p->n_runs; r++)
-        p->pos[r] = p->run_start[r];
-    p->hist_pos = 0;
-}
-
-/* The row of run r that the merge takes next, NULL when the run is done. */
-static const kcb_page_row *run_head(const kcb_page *p, size_t r)
-{
-    if (is_history(p, r))
-        return p->hist_pos < p->hist_n ? p->hist[p->hist_pos] : NULL;
-    return p->pos[r] < p->run_start[r + 1] ? &p->rows[p->pos[r]] : NULL;
-}
-
-/* Takes the row with the smallest seq among the runs' heads (few runs, one
- * per shard: a linear pick), or NULL when every run is done. */
-static const kcb_page_row *merge_next(kcb_page *p)
-{
-    size_t best = SIZE_MAX;
-    const kcb_page_row *best_row = NULL;
-    for (size_t r = 0; r < p->n_runs; r++) {
-        const kcb_page_row *row = run_head(p, r);
-        if (row && (!best_row || row->seq < best_row->seq)) {
-            best = r;
-            best_row = row;
-        }
-    }
-    if (!best_row)
-        return NULL;
-    if (is_history(p, best))
-        p->hist_pos++;
-    else
-        p->pos[best]++;
-    return best_row;
-}
-
-int kcb_page_order(kcb_page *p, size_t limit)
-{
-    p->run_start[p->n_runs] = p->n;
-    p->pos = calloc(p->n_runs + 1, sizeof *p->pos);
-    if (!p->pos)
-        return -1;
-    if (p->history_run) {
-        /* History rows come in close order: sort them (the ring is small). */
-        size_t h0 = p->run_start[p->n_runs - 1];
-        p->hist_n = p->n - h0;
-        p->hist = malloc((p->hist_n ? p->hist_n : 1) * sizeof *p->hist);
-        if (!p->hist)
-            return -1;
-        for (size_t i = 0; i < p->hist_n; i++)
-            p->hist[i] = &p->rows[h0 + i];
-        qsort(p->hist, p->hist_n, sizeof *p->hist, cmp_seq);
-    }
-    merge_rewind(p);
-    p->n_order = p->n < limit ? p->n : limit;
-    p->order_bytes = 0;
-    p->last_seq = 0;
-    if (p->n_order == p->n) {
-        /* All of them: the last is the largest seq, found at a run's end. */
-        p->order_bytes = p->bytes;
-        for (size_t r = 0; r < p->n_runs; r++) {
-            const kcb_page_row *last = is_history(p, r) ? (p->hist_n ? p->hist[p->hist_n - 1] : NULL)
-                                                        : (p->run_start[r + 1] > p->run_start[r]
-                                                               ? &p->rows[p->run_start[r + 1] - 1]
-                                                               : NULL);
-            if (last && last->seq > p->last_seq)
-                p->last_seq = last->seq;
-        }
-        return 0;
-    }
-    for (size_t i = 0; i < p->n_order; i++) {
-        const kcb_page_row *row = merge_next(p);
-        p->order_bytes += row_len(p, row);
-        p->last_seq = row->seq;
-    }
-    merge_rewind(p);
-    return 0;
+        add_struct(p, &p->row);
 }
 
 int kcb_encode_response(const resp_t *resp, int16_t version, uint8_t **out, size_t *out_len)
@@ -393,6 +252,31 @@ fail:
     return -1;
 }
 
+void kcb_page_expect(kcb_page *p, resp_t *resp, size_t expect_rows, int32_t cursor_len)
+{
+    if (p->body != KCB_BODY_SPLICED || p->buf)
+        return;
+    uint8_t dummy[64] = {0}, *empty = NULL;
+    size_t empty_len, head;
+    kcp_bytes saved = resp->next_cursor;
+    if (cursor_len >= 0 && (size_t)cursor_len <= sizeof dummy) {
+        resp->next_cursor.ptr = dummy;
+        resp->next_cursor.len = cursor_len;
+    }
+    int rc = find_connections(resp, p->version, &empty, &empty_len, &head);
+    resp->next_cursor = saved;
+    if (rc >= 0)
+        free(empty);
+    if (rc) /* kcb_page_encode() will find out again and say so */
+        return;
+    size_t rows = expect_rows > INT32_MAX ? INT32_MAX : expect_rows;
+    p->reserved = head + kcp_len32_size(flexible(p->version), (int32_t)rows);
+    p->end = p->reserved;
+    size_t want = p->reserved + rows * ROW_GUESS;
+    if (grow_buf(p, want > BUF_FIRST ? want : BUF_FIRST))
+        p->oom = true;
+}
+
 static int encode_spliced(kcb_page *p, resp_t *resp, uint8_t **out, size_t *out_len)
 {
     uint8_t *empty;
@@ -405,46 +289,46 @@ static int encode_spliced(kcb_page *p, resp_t *resp, uint8_t **out, size_t *out_
     }
     bool flex = flexible(p->version);
     size_t count0 = kcp_len32_size(flex, 0), tail = empty_len - head - count0;
-    size_t len = head + kcp_len32_size(flex, (int32_t)p->n_order) + p->order_bytes + tail;
-    uint8_t *buf = malloc(len);
-    if (!buf) {
+    size_t count_len = kcp_len32_size(flex, (int32_t)p->n);
+    size_t rows = p->end > p->reserved ? p->end - p->reserved : 0, at = head + count_len;
+    size_t from = p->end > p->reserved ? p->reserved : at;
+    size_t len = at + rows + tail;
+    if (grow_buf(p, (from > at ? from : at) + rows + tail)) {
         free(empty);
         return -1;
     }
-    memcpy(buf, empty, head);
+    /* Only when the guess of kcb_page_expect() was wrong. */
+    if (from != at)
+        memmove(p->buf + at, p->buf + from, rows);
+    memcpy(p->buf, empty, head);
     kcp_writer w;
-    kcp_writer_init(&w, buf + head, len - head);
-    kcp_write_array_len(&w, flex, (int32_t)p->n_order);
-    uint8_t *at = buf + head + w.pos;
-    /* Each run's rows sit one after another, so the copy reads a few
-     * sequential streams, which the hardware prefetches by itself. */
-    for (size_t i = 0; i < p->n_order; i++) {
-        const kcb_page_row *row = merge_next(p);
-        size_t len = row_len(p, row);
-        memcpy(at, row->data + LEN_PREFIX, len);
-        at += len;
-    }
-    memcpy(at, empty + head + count0, tail);
+    kcp_writer_init(&w, p->buf + head, count_len);
+    kcp_write_array_len(&w, flex, (int32_t)p->n);
+    memcpy(p->buf + at + rows, empty + head + count0, tail);
     free(empty);
-    *out = buf;
+    *out = p->buf;
     *out_len = len;
+    p->buf = NULL;
+    p->cap = p->reserved = p->end = 0;
     return 0;
 }
 
 static int encode_whole(kcb_page *p, resp_t *resp, uint8_t **out, size_t *out_len)
 {
-    row_t *v = p->n_order ? kcp_arena_alloc(p->arena, p->n_order * sizeof *v) : NULL;
-    if (p->n_order && !v)
+    row_t *v = p->n ? kcp_arena_alloc(p->arena, p->n * sizeof *v) : NULL;
+    if (p->n && !v)
         return -1;
-    for (size_t i = 0; i < p->n_order; i++)
-        v[i] = *(const row_t *)(const void *)merge_next(p)->data;
-    resp->connections.n = (int32_t)p->n_order;
+    for (size_t i = 0; i < p->n; i++)
+        v[i] = *p->structs[i];
+    resp->connections.n = (int32_t)p->n;
     resp->connections.v = v;
     return kcb_encode_response(resp, p->version, out, out_len);
 }
 
 int kcb_page_encode(kcb_page *p, resp_t *resp, uint8_t **out, size_t *out_len)
 {
+    if (p->oom)
+        return -1;
     if (p->body == KCB_BODY_SPLICED)
         return encode_spliced(p, resp, out, out_len);
     return encode_whole(p, resp, out, out_len);

@@ -105,7 +105,8 @@ static int column_cmp(const kc_column *col, bool desc, const void *x, const void
 
 /* ---- rows ----------------------------------------------------------------------- */
 
-/* Default order: by principal, then broker, then the broker's accept order. */
+/* Default order: by principal, then broker, then the broker's paging order
+ * (per network thread, each in accept order). */
 static int row_default_cmp(const kc_row *a, const kc_row *b)
 {
     int c = kc_str_cmp(a->c->principal, b->c->principal);

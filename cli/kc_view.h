@@ -36,7 +36,7 @@ int kc_group_by_parse(const char *name);
 typedef struct kc_row {
     kc_conn *c;
     const kc_result *broker;
-    size_t seq; /* position in that broker's answer (its accept order) */
+    size_t seq; /* position in that broker's answer (its paging order) */
 } kc_row;
 
 /* A name, or two joined by '/' when b is not null (client software as

@@ -154,8 +154,10 @@ static void hosts_and_ports_come_back_as_given(void **state)
     test_page p;
     test_describe(e, ADMIN, NULL, &p);
     assert_int_equal(p.resp.connections.n, 3);
-    for (int i = 0; i < 3; i++) {
-        row_t *r = &p.resp.connections.v[i];
+    static const int order[] = {0, 2, 1}; /* shard 0 in accept order, then shard 1 */
+    for (int k = 0; k < 3; k++) {
+        int i = order[k];
+        row_t *r = &p.resp.connections.v[k];
         assert_true(str_eq(r->local_host, cases[i].local));
         assert_true(str_eq(r->client_host, cases[i].peer));
         assert_int_equal(r->local_port, cases[i].local_port);
@@ -256,9 +258,11 @@ static void large_pages_and_large_rows(void **state)
     assert_int_equal(p.resp.connections.n, N);
     assert_int_equal(p.resp.total_count, N);
     assert_int_equal(p.resp.next_cursor.len, -1);
-    for (int i = 0; i < N; i++) {
-        row_t *r = &p.resp.connections.v[i];
-        assert_int_equal(r->client_port, 10000 + i); /* accept order across both shards */
+    for (int k = 0; k < N; k++) {
+        /* Shard 0 (even accepts) in accept order, then shard 1. */
+        int i = k < N / 2 ? 2 * k : 2 * (k - N / 2) + 1;
+        row_t *r = &p.resp.connections.v[k];
+        assert_int_equal(r->client_port, 10000 + i);
         assert_true(str_eq(r->principal, i % 1000 == 7 ? long_principal : "User:svc"));
     }
     test_page_free(&p);
@@ -499,11 +503,14 @@ static void counts_for_metrics(void **state)
 
 /* ---- paging ---------------------------------------------------------------- */
 
-static void collect_all_pages(test_env *e, int32_t limit, uint64_t *seen_ports, int *pages)
+/* Lists every page; total >= 0 is the TotalCount each page must give. */
+static void collect_all_pages(test_env *e, int32_t limit, bool include_closed, int32_t total,
+                              uint64_t *seen_ports, int *pages)
 {
     kcp_describe_connections_request req;
     kcp_describe_connections_request_init(&req);
     req.limit = limit;
+    req.include_closed = include_closed;
     uint8_t cursor[64];
     *pages = 0;
     for (;;) {
@@ -511,6 +518,8 @@ static void collect_all_pages(test_env *e, int32_t limit, uint64_t *seen_ports, 
         test_describe_req(e, ADMIN, &req, &p);
         assert_int_equal(p.resp.error_code, 0);
         assert_true(p.resp.connections.n <= limit);
+        if (total >= 0)
+            assert_int_equal(p.resp.total_count, total);
         for (int i = 0; i < p.resp.connections.n; i++)
             seen_ports[p.resp.connections.v[i].client_port]++;
         (*pages)++;
@@ -536,10 +545,58 @@ static void pages_cover_every_connection_once(void **state)
     static uint64_t seen[65536];
     memset(seen, 0, sizeof seen);
     int pages;
-    collect_all_pages(e, 10, seen, &pages);
+    collect_all_pages(e, 10, false, 25, seen, &pages);
     assert_int_equal(pages, 3);
     for (int i = 0; i < 25; i++)
         assert_int_equal(seen[100 + i], 1);
+}
+
+/* Pages that end inside shard 0, shard 1 and the closed history: each
+ * open and each closed connection is listed once, and only the last page
+ * lacks a NextCursor. */
+static void pages_cross_shards_and_history(void **state)
+{
+    test_env *e = *state;
+    enum { N = 30 };
+    kcb_conn *c[N];
+    for (int i = 0; i < N; i++)
+        c[i] = test_accept(e, (uint32_t)(i % 2), "PLAINTEXT", KCB_PLAINTEXT, "10.0.0.1", (uint16_t)(100 + i));
+    /* Four closed (the history's size), in an order unlike accept order. */
+    for (int i = N - 1; i >= 0; i -= 9)
+        kcb_conn_closed(c[i], KCB_CLOSE_CLIENT, e->now);
+    static uint64_t seen[65536];
+    memset(seen, 0, sizeof seen);
+    int pages;
+    collect_all_pages(e, 4, true, N, seen, &pages);
+    assert_int_equal(pages, (N + 3) / 4);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[100 + i], 1);
+}
+
+/* A cursor that names a shard the broker does not have is refused. */
+static void cursor_past_the_history_is_refused(void **state)
+{
+    test_env *e = *state;
+    test_accept(e, 0, "PLAINTEXT", KCB_PLAINTEXT, "10.0.0.1", 100);
+    test_accept(e, 1, "PLAINTEXT", KCB_PLAINTEXT, "10.0.0.1", 101);
+    kcp_describe_connections_request req;
+    kcp_describe_connections_request_init(&req);
+    req.limit = 1;
+    test_page p;
+    test_describe_req(e, ADMIN, &req, &p);
+    assert_true(p.resp.next_cursor.len > 1);
+    uint8_t cursor[64];
+    size_t len = (size_t)p.resp.next_cursor.len;
+    assert_true(len <= sizeof cursor);
+    memcpy(cursor, p.resp.next_cursor.ptr, len);
+    test_page_free(&p);
+    memset(cursor + 1, 0xff, len - 1); /* same length, a place past every row */
+    req.cursor.ptr = cursor;
+    req.cursor.len = (int32_t)len;
+    test_describe_req(e, ADMIN, &req, &p);
+    assert_int_equal(p.resp.error_code, KCB_ERR_INVALID_REQUEST);
+    test_page_free(&p);
+    kcp_describe_connections_request_free(&req);
 }
 
 /* A shard keeps its open connections in an array that is compacted once
@@ -621,7 +678,7 @@ static void pages_under_churn_have_no_duplicates_or_gaps(void **state)
     for (int round = 0; round < 20; round++) {
         memset(seen, 0, sizeof seen);
         int pages;
-        collect_all_pages(e, 7, seen, &pages);
+        collect_all_pages(e, 7, false, -1, seen, &pages);
         for (int i = 0; i < 300; i++)
             assert_int_equal(seen[1000 + i], 1);
     }
@@ -697,6 +754,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(counts_for_metrics, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pages_cover_every_connection_once, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(closing_most_connections_keeps_order_and_handles, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(pages_cross_shards_and_history, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(cursor_past_the_history_is_refused, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pages_under_churn_have_no_duplicates_or_gaps, test_setup, test_teardown),
         cmocka_unit_test(abi_version_is_checked),
         cmocka_unit_test_setup_teardown(malformed_request_is_refused, test_setup, test_teardown),

@@ -136,8 +136,8 @@ class ManyIdleConnections(unittest.TestCase):
         mine |= {support.socket_pair(c.sock) for c in self.held if isinstance(c, describe.Connection)}
         mine.add(support.socket_pair(conn.sock))
         self.assertEqual({support.row_pair(r) for r in rows}, mine)
-        # Accept order is the paging order.
-        index = [int(r["ConnectionId"].rsplit("-", 1)[1]) for r in rows]
+        # The paging order: processor by processor, each in accept order.
+        index = [tuple(int(x) for x in r["ConnectionId"].rsplit("-", 2)[1:]) for r in rows]
         self.assertEqual(index, sorted(index))
 
     def test_3_filters_count_exactly(self):
