@@ -121,7 +121,7 @@ static int handle_api_versions(request *q)
         resp.api_keys.v = &self;
         rc = reply(q, &resp, 0);
         kcp_api_versions_response_free(&resp);
-        return rc;
+        return rc ? KCB_CLOSE_IO_ERROR : 0;
     }
     kcp_api_versions_request req;
     if (decode_body(q, &req, version)) {
@@ -319,9 +319,10 @@ static int handle_sasl_handshake(request *q)
     resp.mechanisms.n = (int32_t)(n < 8 ? n : 8);
     resp.mechanisms.v = list;
 
-    bool reauth = c->auth_phase == KB_AUTH_DONE;
+    bool reauth = c->auth_phase == KB_AUTH_DONE || c->reauthenticating;
     char err[256] = "";
-    if (c->auth_phase == KB_AUTH_NONE || (reauth && (version < 1 || strcmp(mech, c->mechanism) != 0))) {
+    if (c->auth_phase == KB_AUTH_NONE || c->auth_phase == KB_AUTH_AUTHENTICATE ||
+        (reauth && (version < 1 || strcmp(mech, c->mechanism) != 0))) {
         /* No SASL on this listener, or a re-authentication that switches
          * mechanism or uses the v0 framing (KIP-368 needs v1). */
         resp.error_code = ERR_ILLEGAL_SASL_STATE;
@@ -522,7 +523,7 @@ int kb_handle_frame(kb_conn *c, const uint8_t *frame, size_t len)
         kcp_arena_free(&arena);
         return KCB_CLOSE_PROTOCOL;
     }
-    if (c->auth_phase == KB_AUTH_DONE && c->session_expires_at > 0 && now > c->session_expires_at &&
+    if (c->session_expires_at > 0 && now > c->session_expires_at &&
         q.api != KCP_API_SASL_HANDSHAKE && q.api != KCP_API_SASL_AUTHENTICATE) {
         kcp_arena_free(&arena);
         return KCB_CLOSE_SESSION_EXPIRED; /* KIP-368 */

@@ -140,7 +140,11 @@ void kb_server_free(kb_server *srv)
 
 static void set_interest(kb_conn *c, bool want_write)
 {
-    struct epoll_event ev = {.events = EPOLLIN | (want_write ? EPOLLOUT : 0), .data.ptr = c};
+    /* Level-triggered: while reading is paused (answers piling up, or a
+     * close pending) EPOLLIN must be off, or the thread would spin. */
+    bool want_read = !c->close_after_flush && c->out_len <= OUT_HIGH_WATER;
+    struct epoll_event ev = {.events = (want_read ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0),
+                             .data.ptr = c};
     epoll_ctl(c->thread->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
