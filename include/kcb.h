@@ -171,8 +171,9 @@ KCB_API void kcb_conn_auth_failed(kcb_conn *c, int64_t now_ms);
 /* Client software from ApiVersions v3+ (KIP-511); NULL or "" = "unknown". */
 KCB_API void kcb_conn_client_software(kcb_conn *c, const char *name, const char *version);
 /* Hot path: a request arrived (bytes_in counts the size prefix). client_id
- * may be NULL; it is copied only when it changed. Never allocates unless the
- * client id changed, never blocks on a describe in progress. */
+ * may be NULL; it is copied only when it changed. Unless the client id
+ * changed (then it allocates and takes the shard lock, which a describe may
+ * hold briefly), it neither allocates nor locks. api_key is not recorded. */
 KCB_API void kcb_conn_request(kcb_conn *c, int16_t api_key, const char *client_id,
                               size_t client_id_len, uint32_t bytes_in, int64_t now_ms);
 /* Hot path: a response left (bytes_out counts the size prefix). */
