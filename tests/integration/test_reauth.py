@@ -122,6 +122,21 @@ class Reauthentication(unittest.TestCase):
         self.assertEqual(closed[0]["reason"], "authentication failed")
         self.assertEqual(closed[0]["principal"], "User:alice")
 
+    def test_second_handshake_during_reauthentication_is_refused(self):
+        # A re-authentication that starts over with another mechanism (or any
+        # second SaslHandshake before its SaslAuthenticate) must not become a
+        # fresh login: ILLEGAL_SASL_STATE, then the connection is closed.
+        conn = self.connect(mechanism="SCRAM-SHA-256")
+        cid = self.row_of(support.socket_pair(conn.sock))["ConnectionId"]
+        conn._sasl_handshake("SCRAM-SHA-256")
+        with self.assertRaises(describe.KafkaError) as raised:
+            conn._sasl_handshake("PLAIN")
+        self.assertEqual(raised.exception.code, 34)
+        closed = self.node.wait_for_log(
+            lambda lines: [l for l in lines if l.get("event") == "closed" and l.get("conn") == cid],
+            5, "closed line of %s" % cid)
+        self.assertEqual(closed[0]["principal"], "User:alice")
+
     def test_expired_session_is_closed_on_its_next_request(self):
         conn = self.connect()
         pair = support.socket_pair(conn.sock)
