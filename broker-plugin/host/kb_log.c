@@ -15,6 +15,11 @@ void kb_log_set_level(int level)
     max_level = level;
 }
 
+int kb_log_enabled(int level)
+{
+    return level <= max_level;
+}
+
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 /* Appends value, quoted when it holds a space, '=' or '"'; control bytes

@@ -465,6 +465,12 @@ static int handle_raw_token(kb_conn *c, const uint8_t *frame, size_t len)
 
 /* ------------------------------------------------------------- dispatch */
 
+static const char *fmt_int(char buf[8], int v)
+{
+    snprintf(buf, 8, "%d", v);
+    return buf;
+}
+
 /* Kafka's SaslServerAuthenticator: before authentication only ApiVersions
  * (once), SaslHandshake and then SaslAuthenticate are allowed. */
 static bool allowed_before_auth(const kb_conn *c, int api, int16_t version)
@@ -494,13 +500,11 @@ int kb_handle_frame(kb_conn *c, const uint8_t *frame, size_t len)
         kb_log(KB_WARN, "malformed_request", "conn", kcb_conn_id(c->reg), "why", "frame shorter than a request header", NULL);
         return KCB_CLOSE_MALFORMED;
     }
-    char keybuf[8], verbuf[8];
-    snprintf(keybuf, sizeof keybuf, "%d", key);
-    snprintf(verbuf, sizeof verbuf, "%d", version);
+    char num[8]; /* formatted only on the paths that log */
     q.api = api_for_key(cfg, key);
     if (q.api < 0) {
         /* As Apache Kafka does: an unknown API key closes the connection. */
-        kb_log(KB_WARN, "unknown_api_key", "conn", kcb_conn_id(c->reg), "api_key", keybuf, NULL);
+        kb_log(KB_WARN, "unknown_api_key", "conn", kcb_conn_id(c->reg), "api_key", fmt_int(num, key), NULL);
         return KCB_CLOSE_PROTOCOL;
     }
     kcp_reader r;
@@ -531,11 +535,13 @@ int kb_handle_frame(kb_conn *c, const uint8_t *frame, size_t len)
     if (q.api != KCP_API_API_VERSIONS && q.api != KCP_API_DESCRIBE_CONNECTIONS &&
         (version < info->min_version || version > info->max_version)) {
         kb_log(KB_WARN, "unsupported_version", "conn", kcb_conn_id(c->reg), "api", info->name, "version",
-               verbuf, NULL);
+               fmt_int(num, version), NULL);
         kcp_arena_free(&arena);
         return KCB_CLOSE_PROTOCOL;
     }
-    kb_log(KB_DEBUG, "request", "conn", kcb_conn_id(c->reg), "api", info->name, "version", verbuf, NULL);
+    if (kb_log_enabled(KB_DEBUG))
+        kb_log(KB_DEBUG, "request", "conn", kcb_conn_id(c->reg), "api", info->name, "version",
+               fmt_int(num, version), NULL);
     switch (q.api) {
     case KCP_API_API_VERSIONS: rc = handle_api_versions(&q); break;
     case KCP_API_METADATA: rc = handle_metadata(&q); break;
