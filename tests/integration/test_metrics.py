@@ -60,8 +60,11 @@ class Metrics(unittest.TestCase):
                     status, ctype, text = scrape(kcluster.HOST, mport)
                     got = samples(text)
                     failures = got.get(("kafka_connections_authentication_failures_total", ""), 0)
-                    return status == 200 and failures == 1 and got
-                got = support.wait_until(settled, 10, "metrics show the failed login")
+                    # The refused connection is counted closed only once the
+                    # broker has flushed its answer and closed the socket.
+                    closed = got.get(("kafka_connections_closed_total", ""), 0)
+                    return status == 200 and failures == 1 and closed >= 1 and got
+                got = support.wait_until(settled, 10, "metrics show the failed login and its close")
                 status, ctype, _ = scrape(kcluster.HOST, mport)
                 self.assertEqual(status, 200)
                 self.assertTrue(ctype.startswith("text/plain; version=0.0.4"), ctype)
