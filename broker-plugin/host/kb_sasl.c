@@ -44,9 +44,10 @@
  * zeroes them as soon as the step that needed them is over.
  */
 #include "kb_sasl.h"
-#include "kb_scram.h"
+#include "kb_scram_cache.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -85,6 +86,7 @@ struct kb_sasl_server {
     const char *mechs[KB_N_SUPPORTED]; /* entries of kb_supported */
     size_t n_mechs;
     char mech_list[64]; /* mech_list option: the enabled ones libsasl2 runs */
+    kb_scram_cache *scram_cache; /* SCRAM keys derived once per password */
 };
 
 struct kb_sasl_session {
@@ -433,6 +435,10 @@ kb_sasl_server *kb_sasl_server_new(const char *sasldb_path, const char *realm,
         kb_err(errstr, errstr_size, "out of memory");
         goto fail;
     }
+    if (!(srv->scram_cache = kb_scram_cache_new())) {
+        kb_err(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
     if (kb_global_acquire(errstr, errstr_size) != 0)
         goto fail;
     if (kb_check_available(srv, errstr, errstr_size) != 0) {
@@ -441,6 +447,7 @@ kb_sasl_server *kb_sasl_server_new(const char *sasldb_path, const char *realm,
     }
     return srv;
 fail:
+    kb_scram_cache_free(srv->scram_cache);
     free(srv->sasldb_path);
     free(srv->realm);
     free(srv);
@@ -452,6 +459,7 @@ void kb_sasl_server_free(kb_sasl_server *srv)
     if (!srv)
         return;
     kb_global_release();
+    kb_scram_cache_free(srv->scram_cache);
     free(srv->sasldb_path);
     free(srv->realm);
     free(srv);
@@ -732,9 +740,16 @@ static int kb_scram_first(kb_sasl_session *s, const uint8_t *in, size_t in_len,
         kb_forget_password(s);
         return kb_fail(s);
     }
-    rc = kb_scram_server_first(s->scram, found ? password : NULL, password_len, out, out_len,
-                               why, sizeof why);
+    kb_scram_cred cred;
+    if (kb_scram_cache_get(s->srv->scram_cache, s->mech, s->claimed, found ? password : NULL,
+                           password_len, &cred) != 0) {
+        kb_forget_password(s);
+        kb_err(errstr, errstr_size, "SASL/%s: key derivation failed", s->mech);
+        return kb_fail(s);
+    }
     kb_forget_password(s);
+    rc = kb_scram_server_first(s->scram, &cred, found > 0, out, out_len, why, sizeof why);
+    OPENSSL_cleanse(&cred, sizeof cred);
     if (rc != KB_SCRAM_OK)
         return kb_scram_failed(s, rc, why, errstr, errstr_size);
     return KB_SASL_CONTINUE;

@@ -28,10 +28,11 @@
  * replayed client-final of another exchange is still refused, and the
  * proof is computed over the message exactly as the client sent it.
  *
- * Salt: we hold the cleartext password, so each exchange gets a fresh
- * random salt and derives its keys anew. A user that does not exist gets
- * the same treatment with a random password, so that the server-first
- * message and its timing do not tell which user names exist.
+ * Salt and keys come from the caller (kb_scram_cache.c): like a Kafka
+ * broker, which stores each user's salt and keys, we derive them once per
+ * password rather than at every login. A user that does not exist gets a
+ * salt that is just as stable, so that the server-first message does not
+ * tell which user names exist.
  *
  * User names are not SASLprep'ed, nor are passwords: Kafka's ScramFormatter
  * and librdkafka use the bytes as given, and the sasldb holds what
@@ -54,8 +55,6 @@
 /* 24 random bytes give a 32-character server nonce, as long as the client
  * nonce librdkafka sends. */
 #define KB_SCRAM_NONCE_BYTES 24
-#define KB_SCRAM_SALT_BYTES 16
-#define KB_SCRAM_FAKE_PASSWORD_BYTES 32
 /* Base64 text of n bytes, without the NUL EVP_EncodeBlock adds. */
 #define KB_B64_LEN(n) ((((n) + 2) / 3) * 4)
 
@@ -78,8 +77,7 @@ struct kb_scram {
     char *server_final;
     size_t server_final_len;
     bool known; /* false: keys from a random password, no proof matches */
-    unsigned char stored_key[EVP_MAX_MD_SIZE];
-    unsigned char server_key[EVP_MAX_MD_SIZE];
+    kb_scram_cred cred;
 };
 
 typedef struct kb_span {
@@ -237,26 +235,35 @@ static void kb_b64_encode(const unsigned char *in, size_t len, char *out)
     EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 }
 
-kb_scram *kb_scram_new(const char *mechanism)
+/* The hash of a SCRAM mechanism; NULL for any other name. */
+static const EVP_MD *kb_scram_md(const char *mechanism, const char **name)
 {
     static const struct {
         const char *name;
         const EVP_MD *(*md)(void);
     } hashes[] = {{"SCRAM-SHA-256", EVP_sha256}, {"SCRAM-SHA-512", EVP_sha512}};
-    kb_scram *s;
 
     for (size_t i = 0; mechanism && i < sizeof hashes / sizeof hashes[0]; i++) {
-        if (strcmp(mechanism, hashes[i].name) != 0)
-            continue;
-        s = calloc(1, sizeof *s);
-        if (!s)
-            return NULL;
-        s->mech = hashes[i].name;
-        s->md = hashes[i].md();
-        s->hlen = (size_t)EVP_MD_get_size(s->md);
-        return s;
+        if (strcmp(mechanism, hashes[i].name) == 0) {
+            *name = hashes[i].name;
+            return hashes[i].md();
+        }
     }
     return NULL;
+}
+
+kb_scram *kb_scram_new(const char *mechanism)
+{
+    const char *name;
+    const EVP_MD *md = kb_scram_md(mechanism, &name);
+    kb_scram *s = md ? calloc(1, sizeof *s) : NULL;
+
+    if (!s)
+        return NULL;
+    s->mech = name;
+    s->md = md;
+    s->hlen = (size_t)EVP_MD_get_size(md);
+    return s;
 }
 
 void kb_scram_free(kb_scram *s)
@@ -391,31 +398,35 @@ static bool kb_hash(const kb_scram *s, const unsigned char *in, unsigned char *o
  * ClientKey := HMAC(SaltedPassword, "Client Key"), StoredKey := H(ClientKey)
  * ServerKey := HMAC(SaltedPassword, "Server Key")
  * Only StoredKey and ServerKey outlive this call. */
-static bool kb_derive_keys(kb_scram *s, const char *password, size_t password_len,
-                           const unsigned char *salt, size_t salt_len)
+int kb_scram_derive(const char *mechanism, const char *password, size_t password_len,
+                    const unsigned char salt[KB_SCRAM_SALT_BYTES], kb_scram_cred *out)
 {
+    kb_scram s = {0};
     unsigned char salted[EVP_MAX_MD_SIZE], client_key[EVP_MAX_MD_SIZE];
-    bool ok = password_len <= INT_MAX &&
-              PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len,
-                                KB_SCRAM_ITERATIONS, s->md, (int)s->hlen, salted) == 1 &&
-              kb_hmac(s, salted, "Client Key", 10, client_key) &&
-              kb_hash(s, client_key, s->stored_key) &&
-              kb_hmac(s, salted, "Server Key", 10, s->server_key);
+
+    if (!(s.md = kb_scram_md(mechanism, &s.mech)))
+        return -1;
+    s.hlen = (size_t)EVP_MD_get_size(s.md);
+    memcpy(out->salt, salt, KB_SCRAM_SALT_BYTES);
+    bool ok = password_len <= INT_MAX && s.hlen <= KB_SCRAM_KEY_MAX &&
+              PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, KB_SCRAM_SALT_BYTES,
+                                KB_SCRAM_ITERATIONS, s.md, (int)s.hlen, salted) == 1 &&
+              kb_hmac(&s, salted, "Client Key", 10, client_key) &&
+              kb_hash(&s, client_key, out->stored_key) &&
+              kb_hmac(&s, salted, "Server Key", 10, out->server_key);
 
     OPENSSL_cleanse(salted, sizeof salted);
     OPENSSL_cleanse(client_key, sizeof client_key);
-    return ok;
+    return ok ? 0 : -1;
 }
 
-int kb_scram_server_first(kb_scram *s, const char *password, size_t password_len,
+int kb_scram_server_first(kb_scram *s, const kb_scram_cred *cred, bool known,
                           const uint8_t **out, size_t *out_len, char *errstr, size_t errstr_size)
 {
-    unsigned char salt[KB_SCRAM_SALT_BYTES], snonce[KB_SCRAM_NONCE_BYTES];
-    unsigned char fake[KB_SCRAM_FAKE_PASSWORD_BYTES];
-    char salt64[KB_B64_LEN(sizeof salt) + 1], snonce64[KB_B64_LEN(sizeof snonce) + 1];
+    unsigned char snonce[KB_SCRAM_NONCE_BYTES];
+    char salt64[KB_B64_LEN(KB_SCRAM_SALT_BYTES) + 1], snonce64[KB_B64_LEN(sizeof snonce) + 1];
     size_t cap;
     int n;
-    bool ok;
 
     *out = NULL;
     *out_len = 0;
@@ -423,20 +434,12 @@ int kb_scram_server_first(kb_scram *s, const char *password, size_t password_len
         return kb_scram_err(errstr, errstr_size, KB_SCRAM_ERROR,
                             "SASL/%s server-first-message out of order", s->mech);
     s->state = KB_SCRAM_FINISHED; /* until it is sent */
-    if (RAND_bytes(salt, sizeof salt) != 1 || RAND_bytes(snonce, sizeof snonce) != 1 ||
-        (!password && RAND_bytes(fake, sizeof fake) != 1))
+    if (RAND_bytes(snonce, sizeof snonce) != 1)
         return kb_scram_err(errstr, errstr_size, KB_SCRAM_ERROR,
                             "SASL/%s: no random bytes from OpenSSL", s->mech);
-    s->known = password != NULL;
-    if (s->known)
-        ok = kb_derive_keys(s, password, password_len, salt, sizeof salt);
-    else
-        ok = kb_derive_keys(s, (const char *)fake, sizeof fake, salt, sizeof salt);
-    OPENSSL_cleanse(fake, sizeof fake);
-    if (!ok)
-        return kb_scram_err(errstr, errstr_size, KB_SCRAM_ERROR,
-                            "SASL/%s: key derivation failed in OpenSSL", s->mech);
-    kb_b64_encode(salt, sizeof salt, salt64);
+    s->known = known;
+    s->cred = *cred;
+    kb_b64_encode(s->cred.salt, sizeof s->cred.salt, salt64);
     kb_b64_encode(snonce, sizeof snonce, snonce64);
     cap = s->cnonce_len + sizeof snonce64 + sizeof salt64 + 32;
     s->server_first = malloc(cap);
@@ -560,11 +563,11 @@ static int kb_verify(kb_scram *s, const char *auth, size_t auth_len, const kb_fi
     bool crypto_ok, match;
     int rc = KB_SCRAM_OK;
 
-    crypto_ok = kb_hmac(s, s->stored_key, auth, auth_len, sig);
+    crypto_ok = kb_hmac(s, s->cred.stored_key, auth, auth_len, sig);
     for (size_t i = 0; i < s->hlen; i++)
         key[i] = fin->proof[i] ^ sig[i];
     crypto_ok = crypto_ok && kb_hash(s, key, stored);
-    match = crypto_ok && CRYPTO_memcmp(stored, s->stored_key, s->hlen) == 0;
+    match = crypto_ok && CRYPTO_memcmp(stored, s->cred.stored_key, s->hlen) == 0;
     if (!crypto_ok)
         rc = kb_scram_err(errstr, size, KB_SCRAM_ERROR, "SASL/%s: HMAC failed in OpenSSL",
                           s->mech);
@@ -573,7 +576,7 @@ static int kb_verify(kb_scram *s, const char *auth, size_t auth_len, const kb_fi
     else if (!match)
         rc = kb_scram_err(errstr, size, KB_SCRAM_BADAUTH,
                           "client proof does not match the stored password");
-    else if (!kb_hmac(s, s->server_key, auth, auth_len, sig))
+    else if (!kb_hmac(s, s->cred.server_key, auth, auth_len, sig))
         rc = kb_scram_err(errstr, size, KB_SCRAM_ERROR, "SASL/%s: HMAC failed in OpenSSL",
                           s->mech);
     if (rc == KB_SCRAM_OK) {
@@ -619,8 +622,8 @@ int kb_scram_client_final(kb_scram *s, const uint8_t *in, size_t len, const uint
         free(auth);
     }
     /* One client-final per exchange: the keys are of no further use. */
-    OPENSSL_cleanse(s->stored_key, sizeof s->stored_key);
-    OPENSSL_cleanse(s->server_key, sizeof s->server_key);
+    OPENSSL_cleanse(s->cred.stored_key, sizeof s->cred.stored_key);
+    OPENSSL_cleanse(s->cred.server_key, sizeof s->cred.server_key);
     OPENSSL_cleanse(&fin, sizeof fin);
     if (rc == KB_SCRAM_OK) {
         *out = (const uint8_t *)s->server_final;

@@ -937,23 +937,59 @@ static void test_scram_unknown_user_fails_only_at_the_proof(void **state)
     }
 }
 
-/* We hold the cleartext, so every exchange has its own salt and keys. */
-static void test_scram_salt_and_server_nonce_are_fresh_per_exchange(void **state)
+/* One exchange of user with password from client-first to the outcome;
+ * *salt64 gets the salt the server offered. */
+static void scram_login(const char *user, const char *password, bool want_ok, char *salt64,
+                        size_t salt_size)
 {
-    static const char *const firsts[] = {"n,,n=alice,r=" CNONCE, "n,,n=mallory,r=" CNONCE};
+    char first[SCRAM_MAX], without[2 * SCRAM_MAX], want[256];
+    hand h;
+
+    snprintf(first, sizeof first, "n,,n=%s,r=" CNONCE, user);
+    hand_first_str(&h, "SCRAM-SHA-256", first);
+    assert_int_equal(h.status, KB_SASL_CONTINUE);
+    copy_text(salt64, salt_size, h.salt64, strlen(h.salt64));
+    snprintf(without, sizeof without, "c=biws,r=%s", h.nonce);
+    hand_final(&h, without, password);
+    snprintf(want, sizeof want, "authentication failed for user %s", user);
+    if (want_ok)
+        assert_hand_done(&h, user);
+    else
+        assert_hand_failed(&h, want);
+    hand_end(&h);
+}
+
+/* Like a Kafka broker's stored credential, a user's salt and keys stay
+ * until the password changes; the server nonce is fresh every time. */
+static void test_scram_salt_is_kept_until_the_password_changes(void **state)
+{
+    char s1[SCRAM_MAX], s2[SCRAM_MAX], s3[SCRAM_MAX], m1[SCRAM_MAX], m2[SCRAM_MAX];
+    hand a, b;
 
     (void)state;
-    for (size_t i = 0; i < 2; i++) {
-        hand a, b;
-        hand_first_str(&a, "SCRAM-SHA-256", firsts[i]);
-        hand_first_str(&b, "SCRAM-SHA-256", firsts[i]);
-        assert_int_equal(a.status, KB_SASL_CONTINUE);
-        assert_int_equal(b.status, KB_SASL_CONTINUE);
-        assert_string_not_equal(a.salt64, b.salt64);
-        assert_string_not_equal(a.nonce, b.nonce);
-        hand_end(&a);
-        hand_end(&b);
-    }
+    assert_int_equal(add_user(find_saslpasswd2(), REALM, "carol", "carol-one"), 0);
+    scram_login("carol", "carol-one", true, s1, sizeof s1);
+    scram_login("carol", "carol-one", true, s2, sizeof s2);
+    assert_string_equal(s1, s2);
+
+    /* Rotation: the next login derives from the new password, the old one fails. */
+    assert_int_equal(add_user(find_saslpasswd2(), REALM, "carol", "carol-two"), 0);
+    scram_login("carol", "carol-one", false, s2, sizeof s2);
+    assert_string_not_equal(s1, s2);
+    scram_login("carol", "carol-two", true, s3, sizeof s3);
+    assert_string_equal(s2, s3);
+
+    /* A name that does not exist keeps its salt too, so the salt tells nothing. */
+    scram_login("mallory", "guess", false, m1, sizeof m1);
+    scram_login("mallory", "guess", false, m2, sizeof m2);
+    assert_string_equal(m1, m2);
+    assert_string_not_equal(m1, s3);
+
+    hand_first_str(&a, "SCRAM-SHA-256", "n,,n=carol,r=" CNONCE);
+    hand_first_str(&b, "SCRAM-SHA-256", "n,,n=carol,r=" CNONCE);
+    assert_string_not_equal(a.nonce, b.nonce);
+    hand_end(&a);
+    hand_end(&b);
 }
 
 /* Without channel binding c= is the gs2 header the client sent, base64. */
@@ -1461,7 +1497,7 @@ int main(void)
         cmocka_unit_test(test_scram_final_nonce_must_end_with_the_server_nonce),
         cmocka_unit_test(test_scram_wrong_proof_fails),
         cmocka_unit_test(test_scram_unknown_user_fails_only_at_the_proof),
-        cmocka_unit_test(test_scram_salt_and_server_nonce_are_fresh_per_exchange),
+        cmocka_unit_test(test_scram_salt_is_kept_until_the_password_changes),
         cmocka_unit_test(test_scram_channel_binding_must_echo_the_gs2_header),
         cmocka_unit_test(test_scram_malformed_client_first_is_refused),
         cmocka_unit_test(test_scram_malformed_client_final_is_refused),
