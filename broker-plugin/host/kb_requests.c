@@ -193,13 +193,17 @@ static const kb_endpoint *node_endpoint(const kb_node *n, const char *listener)
         }                                                                                         \
     } while (0)
 
-/* The controller id must be a real node: kafka-python's admin client
- * connects to it. We report the lowest node id. */
-static int32_t controller_id(const kb_config *cfg)
+/* The controller id must be a node the client can reach: kafka-python's
+ * admin client connects to it through the brokers listed in the same
+ * answer. We report the lowest node id with an endpoint on the listener
+ * the request came in on (the serving node has one, so there always is). */
+static int32_t controller_id(const request *q)
 {
-    int32_t id = cfg->nodes[0].id;
-    for (size_t i = 1; i < cfg->n_nodes; i++)
-        if (cfg->nodes[i].id < id)
+    const kb_config *cfg = q->c->thread->srv->cfg;
+    int32_t id = -1;
+    for (size_t i = 0; i < cfg->n_nodes; i++)
+        if (node_endpoint(&cfg->nodes[i], q->c->listener->listener) &&
+            (id < 0 || cfg->nodes[i].id < id))
             id = cfg->nodes[i].id;
     return id;
 }
@@ -218,7 +222,7 @@ static int handle_metadata(request *q)
     kcp_arena *a = &resp.arena;
     LIST_BROKERS(q, a, resp.brokers, kcp_metadata_response_metadata_response_broker_init, node_id);
     resp.cluster_id = kcp_str_c(cfg->cluster_id);
-    resp.controller_id = controller_id(cfg);
+    resp.controller_id = controller_id(q);
     resp.cluster_authorized_operations = AUTHORIZED_OPERATIONS_OMITTED;
     /* This broker holds no topics: any topic asked for by name is unknown
      * (auto-creation is not offered); a null list (v1+) or an empty one
@@ -254,7 +258,7 @@ static int handle_describe_cluster(request *q)
     kcp_arena *a = &resp.arena;
     resp.endpoint_type = req.endpoint_type;
     resp.cluster_id = kcp_str_c(cfg->cluster_id);
-    resp.controller_id = controller_id(cfg);
+    resp.controller_id = controller_id(q);
     resp.cluster_authorized_operations = AUTHORIZED_OPERATIONS_OMITTED;
     if (version >= 1 && req.endpoint_type != 1) {
         /* Only broker endpoints exist here (KIP-919 endpoint type 1). */
