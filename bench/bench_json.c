@@ -111,32 +111,41 @@ static const char *security_protocol_name(int16_t id)
     return id >= 0 && id < 4 ? names[id] : "unknown";
 }
 
-void bench_json_connection(bench_buf *b, const kcp_describe_connections_response_connection *c)
+/* A member whose value is an entry of m's Strings, written out in full as
+ * a JSON tool prints it (null for -1). */
+static void index_member(bench_buf *b, const kcp_describe_connections_response *m,
+                         const char *name, int32_t index)
+{
+    str_member(b, name, kcp_connections_str(m, index));
+}
+
+void bench_json_connection(bench_buf *b, const kcp_describe_connections_response *m,
+                           const kcp_describe_connections_response_connection *c)
 {
     key(b, "connection_id", true);
     put_json_str(b, c->connection_id);
     str_member(b, "state", kcp_str_c(state_name(c->state)));
-    str_member(b, "listener", c->listener_name);
+    index_member(b, m, "listener", c->listener_name_index);
     str_member(b, "security_protocol", kcp_str_c(security_protocol_name(c->security_protocol)));
-    str_member(b, "principal", c->principal);
-    str_member(b, "sasl_mechanism", c->sasl_mechanism);
+    index_member(b, m, "principal", c->principal_index);
+    index_member(b, m, "sasl_mechanism", c->sasl_mechanism_index);
     str_member(b, "client_host", c->client_host);
     int_member(b, "client_port", c->client_port);
-    str_member(b, "local_host", c->local_host);
+    index_member(b, m, "local_host", c->local_host_index);
     int_member(b, "local_port", c->local_port);
-    str_member(b, "client_id", c->client_id);
-    str_member(b, "client_software_name", c->client_software_name);
-    str_member(b, "client_software_version", c->client_software_version);
+    index_member(b, m, "client_id", c->client_id_index);
+    index_member(b, m, "client_software_name", c->client_software_name_index);
+    index_member(b, m, "client_software_version", c->client_software_version_index);
     int_member(b, "connected_at", c->connected_at_ms);
     int_member(b, "authenticated_at", c->authenticated_at_ms);
     int_member(b, "last_activity_at", c->last_activity_at_ms);
     int_member(b, "requests", c->requests);
     int_member(b, "bytes_in", c->bytes_in);
     int_member(b, "bytes_out", c->bytes_out);
-    str_member(b, "close_reason", c->close_reason);
-    str_member(b, "tls_protocol", c->tls_protocol);
-    str_member(b, "tls_cipher", c->tls_cipher);
-    str_member(b, "peer_certificate_subject", c->peer_certificate_subject);
+    index_member(b, m, "close_reason", c->close_reason_index);
+    index_member(b, m, "tls_protocol", c->tls_protocol_index);
+    index_member(b, m, "tls_cipher", c->tls_cipher_index);
+    index_member(b, m, "peer_certificate_subject", c->peer_certificate_subject_index);
     int_member(b, "session_expires_at", c->session_expires_at_ms);
     put_c(b, "}");
 }
@@ -147,7 +156,7 @@ void bench_json_connections(bench_buf *b, const kcp_describe_connections_respons
     for (int32_t i = 0; i < m->connections.n; i++) {
         if (i)
             put_c(b, ",");
-        bench_json_connection(b, &m->connections.v[i]);
+        bench_json_connection(b, m, &m->connections.v[i]);
     }
     put_c(b, "]");
 }

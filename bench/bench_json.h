@@ -5,6 +5,7 @@
 #ifndef BENCH_JSON_H
 #define BENCH_JSON_H
 
+#include "kcp_connections.h"
 #include "kcp_messages.h"
 
 /* A growable byte buffer; a zeroed one is empty and valid. */
@@ -16,10 +17,12 @@ typedef struct bench_buf {
 
 void bench_buf_free(bench_buf *b);
 
-/* Appends c as one JSON object without whitespace: snake_case keys, state and
- * security_protocol as names ("open", "SASL_SSL"), timestamps and counters as
- * integers, null strings as null. */
-void bench_json_connection(bench_buf *b, const kcp_describe_connections_response_connection *c);
+/* Appends c, a row of m, as one JSON object without whitespace: snake_case
+ * keys, state and security_protocol as names ("open", "SASL_SSL"),
+ * timestamps and counters as integers, each string in full (the entry of
+ * m's Strings the row's index names), null strings as null. */
+void bench_json_connection(bench_buf *b, const kcp_describe_connections_response *m,
+                           const kcp_describe_connections_response_connection *c);
 
 /* Appends the connections as a JSON array of such objects. */
 void bench_json_connections(bench_buf *b, const kcp_describe_connections_response *m);

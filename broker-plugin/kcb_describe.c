@@ -192,6 +192,7 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
     for (uint32_t i = 0; i < reg->cfg.shards && !s->oom; i++) {
         kcb_shard *sh = &reg->shards[i];
         pthread_mutex_lock(&sh->lock);
+        kcb_page_locked(s->page);
         for (uint32_t j = 0; j < sh->used && !s->oom; j++) {
             /* Ask for records a few slots ahead, so that their loads
              * overlap the filtering and encoding of this one. */
@@ -205,6 +206,7 @@ static void scan_registry(kcb_registry *reg, scan *s, bool include_closed)
     if (!include_closed || s->oom)
         return;
     pthread_mutex_lock(&reg->history_lock);
+    kcb_page_locked(s->page);
     kcb__history_expire(reg, s->filter->now_ms);
     scan_history(reg, s);
     pthread_mutex_unlock(&reg->history_lock);
@@ -359,7 +361,7 @@ int kcb__describe_encoded(kcb_registry *reg, const char *caller_principal,
     kcp_describe_connections_response resp;
     kcp_describe_connections_response_init(&resp);
     kcb_page page;
-    int rc = kcb_page_init(&page, body, version, &resp.arena);
+    int rc = kcb_page_init(&page, reg, body, version, &resp.arena);
     if (rc == 0)
         rc = answer(reg, caller_principal, req, &resp, &page);
     if (rc == 0)

@@ -59,6 +59,7 @@ typedef struct kcb_rec {
 } kcb_rec;
 
 typedef struct kcb_shard kcb_shard;
+struct kcb_page_tables;
 
 struct kcb_conn {
     kcb_rec rec;               /* first: a kcb_rec is always inside a kcb_conn */
@@ -90,6 +91,7 @@ struct kcb_registry {
     _Atomic uint64_t next_seq;
     _Atomic uint64_t accepted, closed, auth_failures, open;
     kcb_intern strings;        /* shared strings of every record */
+    struct kcb_page_tables *_Atomic spare_tables; /* kcb_page.h */
 
     pthread_mutex_t history_lock;
     kcb_conn **history;        /* ring of cfg.history_size closed connections */

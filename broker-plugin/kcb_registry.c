@@ -1,6 +1,7 @@
 /* The connection registry: creation, connection events and the closed
  * history. Describe and reporting live in their own files. */
 #include "kcb_internal.h"
+#include "kcb_page.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -232,6 +233,7 @@ void kcb_registry_free(kcb_registry *reg)
     while (reg->history_len > 0)
         history_drop_oldest(reg);
     pthread_mutex_destroy(&reg->history_lock);
+    kcb_page_free_spare(reg);
     kcb_intern_destroy(&reg->strings);
     free(reg->history);
     free(reg->shards);

@@ -4,36 +4,39 @@
  */
 #include "kc_changes.h"
 
+#include "kc_text.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #define STATE_CLOSED 3
 
-static char *dup_str(kcp_str s)
+/* a, or with pair "a/b" (a null part as empty), NUL-terminated and kept
+ * once in the snapshot's names. NULL when out of memory. */
+static const char *intern(kc_snapshot *s, kc_buf *tmp, kcp_str a, kcp_str b, bool pair)
 {
-    size_t n = s.len > 0 ? (size_t)s.len : 0;
-    char *d = malloc(n + 1);
-    if (d) {
-        if (n)
-            memcpy(d, s.ptr, n);
-        d[n] = '\0';
+    kc_buf_reset(tmp);
+    if (a.len > 0)
+        kc_buf_put(tmp, a.ptr, (size_t)a.len);
+    if (pair) {
+        kc_buf_putc(tmp, '/');
+        if (b.len > 0)
+            kc_buf_put(tmp, b.ptr, (size_t)b.len);
     }
-    return d;
+    kc_buf_putc(tmp, '\0');
+    if (tmp->err || tmp->len > INT32_MAX)
+        return NULL;
+    int32_t i = kcp_strtab_add(&s->names, (kcp_str){tmp->p, (int32_t)tmp->len});
+    return i >= 0 ? s->names.v[i].ptr : NULL;
 }
 
-static char *dup_software(kc_conn *c)
+/* A copy of s in the snapshot's ids, NUL-terminated. */
+static const char *pack(kc_snapshot *snap, kcp_str s)
 {
-    size_t a = c->client_software_name.len > 0 ? (size_t)c->client_software_name.len : 0;
-    size_t b = c->client_software_version.len > 0 ? (size_t)c->client_software_version.len : 0;
-    char *d = malloc(a + b + 2);
-    if (d) {
-        if (a)
-            memcpy(d, c->client_software_name.ptr, a);
-        d[a] = '/';
-        if (b)
-            memcpy(d + a + 1, c->client_software_version.ptr, b);
-        d[a + 1 + b] = '\0';
-    }
+    size_t n = s.len > 0 ? (size_t)s.len : 0;
+    char *d = kcp_arena_alloc(&snap->ids, n + 1); /* zeroed: the NUL is there */
+    if (d && n)
+        memcpy(d, s.ptr, n);
     return d;
 }
 
@@ -45,47 +48,42 @@ static int seen_cmp(const void *x, const void *y)
     return strcmp(a->connection_id, b->connection_id);
 }
 
-static void seen_free(kc_seen *s)
-{
-    free(s->connection_id);
-    free(s->principal);
-    free(s->client_host);
-    free(s->client_software);
-}
-
 int kc_snapshot_take(kc_snapshot *s, const kc_view *v)
 {
-    s->n = 0;
+    memset(s, 0, sizeof *s);
     s->v = malloc((v->n_rows ? v->n_rows : 1) * sizeof *s->v);
     if (!s->v)
         return -1;
+    kc_buf tmp = {0};
     for (size_t i = 0; i < v->n_rows; i++) {
-        kc_conn *c = v->rows[i].c;
-        if (c->state == STATE_CLOSED)
+        const kc_connection *c = v->rows[i].c;
+        if (c->w->state == STATE_CLOSED)
             continue;
         kc_seen *e = &s->v[s->n++];
         e->node_id = v->rows[i].broker->broker.node_id;
-        e->connection_id = dup_str(c->connection_id);
-        e->principal = dup_str(c->principal);
-        e->client_host = dup_str(c->client_host);
-        e->client_port = c->client_port;
-        e->client_software = dup_software(c);
+        e->client_port = c->w->client_port;
+        e->connection_id = pack(s, c->w->connection_id);
+        e->principal = intern(s, &tmp, kc_connection_principal(c), KCP_STR_NULL, false);
+        e->client_host = intern(s, &tmp, kc_connection_client_host(c), KCP_STR_NULL, false);
+        e->client_software = intern(s, &tmp, kc_connection_client_software_name(c),
+                                    kc_connection_client_software_version(c), true);
         if (!e->connection_id || !e->principal || !e->client_host || !e->client_software) {
+            kc_buf_free(&tmp);
             kc_snapshot_free(s);
             return -1;
         }
     }
+    kc_buf_free(&tmp);
     qsort(s->v, s->n, sizeof *s->v, seen_cmp);
     return 0;
 }
 
 void kc_snapshot_free(kc_snapshot *s)
 {
-    for (size_t i = 0; s->v && i < s->n; i++)
-        seen_free(&s->v[i]);
     free(s->v);
-    s->v = NULL;
-    s->n = 0;
+    kcp_strtab_free(&s->names);
+    kcp_arena_free(&s->ids);
+    memset(s, 0, sizeof *s);
 }
 
 int kc_changes_diff(const kc_snapshot *prev, const kc_snapshot *cur, kc_changes *out)

@@ -8,27 +8,36 @@
 #define KC_CHANGES_H
 
 #include "kc_view.h"
+#include "kcp_strtab.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* One connection, copied out of an answer. */
+/* One connection, copied out of an answer. The strings belong to the
+ * snapshot and are NUL-terminated. */
 typedef struct kc_seen {
     int32_t node_id;
-    char *connection_id;
-    char *principal;
-    char *client_host;
+    const char *connection_id;
+    const char *principal;
+    const char *client_host;
     uint16_t client_port;
-    char *client_software; /* NAME/VERSION */
+    const char *client_software; /* NAME/VERSION */
 } kc_seen;
 
+/* A refresh's live connections. Principals, addresses and software repeat
+ * across thousands of connections, so each is kept once (names); the
+ * connection ids, unique, are packed together (ids): a snapshot costs no
+ * allocation per connection. */
 typedef struct kc_snapshot {
     kc_seen *v; /* by node id, then connection id */
     size_t n;
+    kcp_strtab names;
+    kcp_arena ids;
 } kc_snapshot;
 
 /* The live connections of v (every row not in state closed). Returns 0, or
- * -1 when out of memory (s is then empty). */
+ * -1 when out of memory (s is then empty). Whatever s held is overwritten:
+ * free an earlier snapshot first. */
 int kc_snapshot_take(kc_snapshot *s, const kc_view *v);
 void kc_snapshot_free(kc_snapshot *s);
 

@@ -64,12 +64,15 @@ const char *kc_protocol_name(int protocol, char scratch[24])
 
 #define ROW(obj) ((const kc_row *)(obj))
 #define CONN(obj) (ROW(obj)->c)
+#define WIRE(obj) (CONN(obj)->w)
 
-/* One getter per field, one line each. */
-#define STR_GETTER(fn, field)                                                                    \
+/* One getter per field, one line each. Strings go through the
+ * kc_connection accessors (the row holds indexes into its page's Strings),
+ * numbers are read from the decoded row. */
+#define STR_GETTER(fn, name)                                                                     \
     static void fn(const void *o, kc_value *v)                                                    \
     {                                                                                             \
-        v_str(v, CONN(o)->field);                                                                 \
+        v_str(v, kc_connection_##name(CONN(o)));                                                 \
     }
 #define INT_GETTER(fn, expr)                                                                     \
     static void fn(const void *o, kc_value *v)                                                    \
@@ -79,14 +82,13 @@ const char *kc_protocol_name(int protocol, char scratch[24])
 #define TIME_GETTER(fn, field)                                                                   \
     static void fn(const void *o, kc_value *v)                                                    \
     {                                                                                             \
-        v_time(v, CONN(o)->field);                                                                \
+        v_time(v, WIRE(o)->field);                                                                \
     }
 
 INT_GETTER(c_node_id, ROW(o)->broker->broker.node_id)
-STR_GETTER(c_connection_id, connection_id)
 STR_GETTER(c_close_reason, close_reason)
 STR_GETTER(c_principal, principal)
-STR_GETTER(c_listener, listener_name)
+STR_GETTER(c_listener, listener)
 STR_GETTER(c_sasl_mechanism, sasl_mechanism)
 STR_GETTER(c_tls_protocol, tls_protocol)
 STR_GETTER(c_tls_cipher, tls_cipher)
@@ -94,9 +96,9 @@ STR_GETTER(c_peer_subject, peer_certificate_subject)
 STR_GETTER(c_peer_issuer, peer_certificate_issuer)
 STR_GETTER(c_peer_serial, peer_certificate_serial)
 STR_GETTER(c_client_host, client_host)
-INT_GETTER(c_client_port, CONN(o)->client_port)
+INT_GETTER(c_client_port, WIRE(o)->client_port)
 STR_GETTER(c_local_host, local_host)
-INT_GETTER(c_local_port, CONN(o)->local_port)
+INT_GETTER(c_local_port, WIRE(o)->local_port)
 STR_GETTER(c_client_id, client_id)
 STR_GETTER(c_sw_name, client_software_name)
 STR_GETTER(c_sw_version, client_software_version)
@@ -104,27 +106,33 @@ TIME_GETTER(c_connected_at, connected_at_ms)
 TIME_GETTER(c_authenticated_at, authenticated_at_ms)
 TIME_GETTER(c_last_activity_at, last_activity_at_ms)
 INT_GETTER(c_idle_ms, kc_row_idle_ms(ROW(o)))
-INT_GETTER(c_requests, CONN(o)->requests)
-INT_GETTER(c_bytes_in, CONN(o)->bytes_in)
-INT_GETTER(c_bytes_out, CONN(o)->bytes_out)
+INT_GETTER(c_requests, WIRE(o)->requests)
+INT_GETTER(c_bytes_in, WIRE(o)->bytes_in)
+INT_GETTER(c_bytes_out, WIRE(o)->bytes_out)
 TIME_GETTER(c_session_expires_at, session_expires_at_ms)
 TIME_GETTER(c_closed_at, closed_at_ms)
 
+/* The one string a row carries itself. */
+static void c_connection_id(const void *o, kc_value *v)
+{
+    v_str(v, WIRE(o)->connection_id);
+}
+
 static void c_state(const void *o, kc_value *v)
 {
-    v_cstr(v, kc_state_name(CONN(o)->state, v->scratch));
+    v_cstr(v, kc_state_name(WIRE(o)->state, v->scratch));
 }
 
 static void c_security_protocol(const void *o, kc_value *v)
 {
-    v_cstr(v, kc_protocol_name(CONN(o)->security_protocol, v->scratch));
+    v_cstr(v, kc_protocol_name(WIRE(o)->security_protocol, v->scratch));
 }
 
 static void c_client(const void *o, kc_value *v)
 {
     v->kind = KC_V_ENDPOINT;
-    v->name.a = CONN(o)->client_host;
-    v->i = CONN(o)->client_port;
+    v->name.a = kc_connection_client_host(CONN(o));
+    v->i = WIRE(o)->client_port;
 }
 
 static void c_broker(const void *o, kc_value *v)
@@ -137,8 +145,8 @@ static void c_broker(const void *o, kc_value *v)
 static void c_client_software(const void *o, kc_value *v)
 {
     v->kind = KC_V_NAME;
-    v->name.a = CONN(o)->client_software_name;
-    v->name.b = CONN(o)->client_software_version;
+    v->name.a = kc_connection_client_software_name(CONN(o));
+    v->name.b = kc_connection_client_software_version(CONN(o));
 }
 
 static void c_idle(const void *o, kc_value *v)

@@ -52,7 +52,7 @@ struct kc_conn {
     bool api_versions_retried;
     int16_t sasl_authenticate_version;
     int16_t describe_version;
-    kcp_bytes cursor;               /* NextCursor of the last page (in a kept frame) */
+    kcp_bytes cursor;               /* NextCursor of the last page (kept in the result) */
     uint8_t *out;                   /* the request being sent */
     size_t out_len, out_pos;
     kcp_frame_reader frames;
@@ -360,13 +360,26 @@ static void on_sasl_authenticate(kc_conn *c, const uint8_t *body, size_t len)
     kcp_sasl_authenticate_response_free(&m);
 }
 
-/* Takes frame: a page's strings point into it, so the result keeps it. */
+/* kcp_connections_check() worded like the decoder's own errors. */
+static int check_indexes(const kcp_describe_connections_response *m, char *err, size_t size)
+{
+    char why[ERRBUF - 32];
+    if (kcp_connections_check(m, why, sizeof why) == 0)
+        return 0;
+    kc_fmt(err, size, "malformed response: %s", why);
+    return -1;
+}
+
+/* Takes frame: the result keeps what the page refers to and frees it. */
 static void on_describe(kc_conn *c, uint8_t *frame, size_t body_off, size_t len)
 {
     char err[ERRBUF], name[32];
     kcp_describe_connections_response m;
+    /* Rows name their strings by index into the page's Strings: an index
+     * out of range is as malformed as a truncated field. */
     if (kc_decode_response(KCP_API_DESCRIBE_CONNECTIONS, c->describe_version, frame + body_off,
-                           len - body_off, &m, err, sizeof err)) {
+                           len - body_off, &m, err, sizeof err) ||
+        check_indexes(&m, err, sizeof err)) {
         kcp_describe_connections_response_free(&m);
         free(frame);
         fail(c, KC_ERROR, "DescribeConnections: %s", err);
@@ -374,7 +387,8 @@ static void on_describe(kc_conn *c, uint8_t *frame, size_t body_off, size_t len)
     }
     if (m.error_code) {
         const char *ename = kc_kafka_error_name(m.error_code, name, sizeof name);
-        int status = m.error_code == KC_ERR_CLUSTER_AUTHORIZATION_FAILED ? KC_UNAUTHORIZED : KC_ERROR;
+        c->r->denied = m.error_code == KC_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        int status = c->r->denied ? KC_UNAUTHORIZED : KC_ERROR;
         if (m.error_message.len > 0)
             fail(c, status, "DescribeConnections failed: %s: %.*s", ename, (int)m.error_message.len,
                  m.error_message.ptr);
@@ -384,12 +398,13 @@ static void on_describe(kc_conn *c, uint8_t *frame, size_t body_off, size_t len)
         free(frame);
         return;
     }
-    kcp_bytes next = m.next_cursor;
-    bool repeated = next.len >= 0 && kcp_bytes_eq(next, c->cursor);
-    if (kc_result_add_page(c->r, frame, &m, c->env->max_rows)) {
+    if (kc_result_add_page(c->r, frame, len, &m, c->env->max_rows)) {
         fail(c, KC_ERROR, "out of memory after %zu rows", c->r->n_rows);
         return;
     }
+    /* The page, and its NextCursor's bytes, now live in the result. */
+    kcp_bytes next = c->r->pages[c->r->n_pages - 1]->next_cursor;
+    bool repeated = next.len >= 0 && kcp_bytes_eq(next, c->cursor);
     bool full = c->env->max_rows > 0 && c->r->n_rows >= (uint64_t)c->env->max_rows;
     if (next.len < 0 || full || c->env->req->summary_only) {
         finish(c);

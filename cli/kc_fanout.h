@@ -9,7 +9,7 @@
 #ifndef KC_FANOUT_H
 #define KC_FANOUT_H
 
-#include "kcp_messages.h"
+#include "kcp_connections.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,23 +54,65 @@ typedef enum kc_status {
 /* Returns "ok", "unsupported", "unauthorized", "unreachable" or "error". */
 const char *kc_status_name(int status);
 
+/* One connection as a broker listed it: its decoded row and the page whose
+ * Strings the row's ...Index fields refer to. Both belong to the kc_result
+ * the handle came from; the handle is only valid while that result is. */
+typedef struct kc_connection {
+    const kcp_describe_connections_response_connection *w;
+    const kcp_describe_connections_response *page;
+} kc_connection;
+
+/* The strings of a row, resolved against its page: a null string where
+ * the broker sent -1 (e.g. no client id yet). One accessor per ...Index
+ * field of the spec, all made by this one macro. */
+#define KC_CONNECTION_STR(name, field)                                                           \
+    static inline kcp_str kc_connection_##name(const kc_connection *c)                          \
+    {                                                                                             \
+        return kcp_connections_str(c->page, c->w->field);                                         \
+    }
+KC_CONNECTION_STR(listener, listener_name_index)
+KC_CONNECTION_STR(principal, principal_index)
+KC_CONNECTION_STR(sasl_mechanism, sasl_mechanism_index)
+KC_CONNECTION_STR(local_host, local_host_index)
+KC_CONNECTION_STR(client_id, client_id_index)
+KC_CONNECTION_STR(client_software_name, client_software_name_index)
+KC_CONNECTION_STR(client_software_version, client_software_version_index)
+KC_CONNECTION_STR(close_reason, close_reason_index)
+KC_CONNECTION_STR(tls_protocol, tls_protocol_index)
+KC_CONNECTION_STR(tls_cipher, tls_cipher_index)
+KC_CONNECTION_STR(peer_certificate_subject, peer_certificate_subject_index)
+KC_CONNECTION_STR(peer_certificate_issuer, peer_certificate_issuer_index)
+KC_CONNECTION_STR(peer_certificate_serial, peer_certificate_serial_index)
+#undef KC_CONNECTION_STR
+/* The client host travels inline (it is seldom shared), not by index. */
+static inline kcp_str kc_connection_client_host(const kc_connection *c)
+{
+    return c->w->client_host;
+}
+
 /* Everything one broker answered, all pages together. Rows and summaries
- * point into pages[] (decoded responses) and bodies[] (their bytes), so
- * the result must be kept whole until kc_result_free(). */
+ * point into pages[] (decoded responses, each checked with
+ * kcp_connections_check()) and bodies[] (the bytes their strings point
+ * into), so the result must be kept whole until kc_result_free(). Pages
+ * are allocated one by one and never move, so rows[] may point at them
+ * while pages are added. */
 typedef struct kc_result {
     kc_broker broker;            /* copy; owned */
     int status;                  /* enum kc_status */
     char *error;                 /* "broker 2 (127.0.0.1:9093): SASL authentication failed: ..."; NULL when ok */
     bool restricted;             /* the broker showed only the caller's own connections */
+    bool denied;                 /* unauthorized by CLUSTER_AUTHORIZATION_FAILED: the
+                                  * credentials were accepted, the request refused */
     int64_t broker_time_ms;      /* the broker's clock at its first page */
     int32_t total_count;         /* TotalCount of the first page */
     int64_t elapsed_ms;          /* time from first connect to last page */
     size_t n_rows;
-    const kcp_describe_connections_response_connection **rows; /* owned array of pointers */
+    kc_connection *rows;         /* owned array, in the broker's paging order */
+    size_t cap_rows;             /* allocated length of rows */
     size_t n_summaries;
     const kcp_describe_connections_response_principal_summary **summaries;
-    kcp_describe_connections_response *pages; /* owned */
-    uint8_t **bodies;                         /* owned */
+    kcp_describe_connections_response **pages; /* owned, each malloc'd */
+    uint8_t **bodies;                          /* owned */
     size_t n_pages;
 } kc_result;
 

@@ -63,11 +63,13 @@ void kc_result_vfail(kc_result *r, int status, const char *fmt, va_list ap) KC_P
  * 0, or -1 when out of memory (r->error is then set as far as possible). */
 int kc_result_begin(kc_result *r, const kc_broker *b);
 
-/* Adds one DescribeConnections page: r takes frame (the malloc'd bytes the
- * page's strings point into) and the decoded *page (moved, so the caller
- * must not free it). Rows beyond max_rows (0 = no limit) are left out.
- * Returns 0, or -1 when out of memory (frame and page are freed then). */
-int kc_result_add_page(kc_result *r, uint8_t *frame, kcp_describe_connections_response *page,
-                       int64_t max_rows);
+/* Adds one DescribeConnections page: r takes the decoded *page (moved, so
+ * the caller must not free it) and frame (the malloc'd frame_len bytes it
+ * was decoded from, freed here: the few bytes the page still refers to,
+ * such as its strings and NextCursor, are copied into r->bodies). Rows
+ * beyond max_rows (0 = no limit) are left out. Returns 0, or -1 when out of
+ * memory (page freed then). */
+int kc_result_add_page(kc_result *r, uint8_t *frame, size_t frame_len,
+                       kcp_describe_connections_response *page, int64_t max_rows);
 
 #endif

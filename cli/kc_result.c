@@ -71,8 +71,8 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-/* Capacities are not in kc_result (its layout is the public contract), so
- * arrays grow to the next power of two of their length. */
+/* Capacities of pages and summaries are not in kc_result, so those arrays
+ * grow to the next power of two of their length. */
 static size_t cap_of(size_t n)
 {
     size_t c = 4;
@@ -81,27 +81,144 @@ static size_t cap_of(size_t n)
     return n ? c : 0;
 }
 
-int kc_result_add_page(kc_result *r, uint8_t *frame, kcp_describe_connections_response *page,
-                       int64_t max_rows)
+/* Beyond this many rows a broker's TotalCount is not taken on trust. */
+#define KC_RESERVE_MAX_ROWS ((size_t)1 << 22)
+
+/* Room for every row the first page announces (TotalCount, up to
+ * max_rows), so a large listing takes one allocation of the right size
+ * rather than doublings that copy and overshoot. TotalCount is only the
+ * broker's word: past KC_RESERVE_MAX_ROWS, or if that much cannot be had,
+ * rows grow as they come. */
+static void reserve_rows(kc_result *r, const kcp_describe_connections_response *first, int64_t max_rows)
 {
+    uint64_t want = first->total_count > 0 ? (uint64_t)first->total_count : 0;
+    if (max_rows > 0 && want > (uint64_t)max_rows)
+        want = (uint64_t)max_rows;
+    if (want > KC_RESERVE_MAX_ROWS)
+        want = KC_RESERVE_MAX_ROWS;
+    if (want <= r->cap_rows)
+        return;
+    kc_connection *p = realloc(r->rows, (size_t)want * sizeof *p);
+    if (p) {
+        r->rows = p;
+        r->cap_rows = (size_t)want;
+    }
+}
+
+/* ---- keeping only the bytes a page refers to ----------------------------- */
+
+/* A decoded page points into its frame for every string and bytes field
+ * (unknown tagged fields included), but the frame also holds every number
+ * of every row, which the decoded rows hold already: that is most of its
+ * bytes. So what the page refers to is copied into one buffer of its exact
+ * size and the frame goes. Two walks over the page: the first (out NULL)
+ * measures, the second copies and repoints. */
+typedef struct mover {
+    uintptr_t lo, hi; /* the frame */
+    uint8_t *out;     /* NULL while measuring */
+    size_t size;
+} mover;
+
+/* Where ptr (len bytes) lives once the frame is gone. An empty string
+ * points at a constant, so that nothing is left pointing into the frame. */
+static const void *move(mover *mv, const void *ptr, int32_t len)
+{
+    uintptr_t at = (uintptr_t)ptr;
+    if (!ptr || at < mv->lo || at >= mv->hi || len < 0)
+        return ptr;
+    if (len == 0)
+        return "";
+    const void *to = mv->out ? memcpy(mv->out + mv->size, ptr, (size_t)len) : ptr;
+    mv->size += (size_t)len;
+    return to;
+}
+
+#define MOVE(mv, field) ((field).ptr = move((mv), (field).ptr, (field).len))
+
+static void move_tags(mover *mv, kcp_raw_tags *t)
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        MOVE(mv, t->v[i].data);
+}
+
+static void move_counts(mover *mv, kcp_describe_connections_response_count_by_name *v, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        MOVE(mv, v[i].name);
+        move_tags(mv, &v[i].unknown_tags);
+    }
+}
+
+/* Every string and bytes field of a DescribeConnections response. */
+static void move_page(mover *mv, kcp_describe_connections_response *m)
+{
+    MOVE(mv, m->error_message);
+    MOVE(mv, m->next_cursor);
+    move_tags(mv, &m->unknown_tags);
+    for (int32_t i = 0; i < m->summaries.n; i++) {
+        kcp_describe_connections_response_principal_summary *s = &m->summaries.v[i];
+        MOVE(mv, s->principal);
+        move_counts(mv, s->listeners.v, s->listeners.n);
+        move_counts(mv, s->client_software.v, s->client_software.n);
+        move_tags(mv, &s->unknown_tags);
+    }
+    for (int32_t i = 0; i < m->connections.n; i++) {
+        MOVE(mv, m->connections.v[i].connection_id);
+        MOVE(mv, m->connections.v[i].client_host);
+        move_tags(mv, &m->connections.v[i].unknown_tags);
+    }
+    for (int32_t i = 0; i < m->strings.n; i++)
+        MOVE(mv, m->strings.v[i]);
+}
+
+/* Moves what m refers to out of frame (len bytes) into *bytes (malloc'd;
+ * NULL when m refers to nothing there). Returns 0, or -1 when out of
+ * memory (m unchanged). */
+static int keep_referenced(kcp_describe_connections_response *m, const uint8_t *frame, size_t len,
+                           uint8_t **bytes)
+{
+    mover mv = {(uintptr_t)frame, (uintptr_t)frame + len, NULL, 0};
+    move_page(&mv, m);
+    *bytes = NULL;
+    if (mv.size == 0)
+        return 0;
+    mv.out = malloc(mv.size);
+    if (!mv.out)
+        return -1;
+    mv.size = 0;
+    move_page(&mv, m);
+    *bytes = mv.out;
+    return 0;
+}
+
+int kc_result_add_page(kc_result *r, uint8_t *frame, size_t frame_len,
+                       kcp_describe_connections_response *page, int64_t max_rows)
+{
+    uint8_t *bytes = NULL;
     size_t pcap = cap_of(r->n_pages), bcap = pcap;
     size_t rows = page->connections.n > 0 ? (size_t)page->connections.n : 0;
     size_t sums = page->summaries.n > 0 ? (size_t)page->summaries.n : 0;
     if (max_rows > 0 && r->n_rows + rows > (uint64_t)max_rows)
         rows = (size_t)max_rows - r->n_rows;
-    size_t rcap = cap_of(r->n_rows), scap = cap_of(r->n_summaries);
-    void *pages = r->pages, *bodies = r->bodies, *vrows = (void *)r->rows, *vsums = (void *)r->summaries;
-    int rc = grow(&pages, &pcap, r->n_pages + 1, sizeof *r->pages);
+    if (r->n_pages == 0)
+        reserve_rows(r, page, max_rows);
+    size_t scap = cap_of(r->n_summaries);
+    void *pages = r->pages, *bodies = r->bodies, *vrows = r->rows, *vsums = (void *)r->summaries;
+    kcp_describe_connections_response *p = malloc(sizeof *p);
+    int rc = p ? keep_referenced(page, frame, frame_len, &bytes) : -1;
+    rc = rc ? rc : grow(&pages, &pcap, r->n_pages + 1, sizeof *r->pages);
     r->pages = pages;
     rc = rc ? rc : grow(&bodies, &bcap, r->n_pages + 1, sizeof *r->bodies);
     r->bodies = bodies;
-    rc = rc ? rc : grow(&vrows, &rcap, r->n_rows + rows, sizeof *r->rows);
+    rc = rc ? rc : grow(&vrows, &r->cap_rows, r->n_rows + rows, sizeof *r->rows);
     r->rows = vrows;
     rc = rc ? rc : grow(&vsums, &scap, r->n_summaries + sums, sizeof *r->summaries);
     r->summaries = vsums;
+    free(frame);
     if (rc) {
+        free(p);
+        free(bytes);
         kcp_describe_connections_response_free(page);
-        free(frame);
         return -1;
     }
     if (r->n_pages == 0) {
@@ -109,16 +226,16 @@ int kc_result_add_page(kc_result *r, uint8_t *frame, kcp_describe_connections_re
         r->total_count = page->total_count;
     }
     r->restricted |= page->restricted;
-    /* The decoded arrays live in the page's arena, not in the struct, so
-     * row pointers stay valid when pages[] moves. */
-    r->pages[r->n_pages] = *page;
-    r->bodies[r->n_pages] = frame;
-    const kcp_describe_connections_response *p = &r->pages[r->n_pages++];
+    /* The decoded arrays live in the page's arena, so moving the struct
+     * keeps them where they are. */
+    *p = *page;
+    memset(page, 0, sizeof *page);
+    r->pages[r->n_pages] = p;
+    r->bodies[r->n_pages++] = bytes;
     for (size_t i = 0; i < rows; i++)
-        r->rows[r->n_rows++] = &p->connections.v[i];
+        r->rows[r->n_rows++] = (kc_connection){&p->connections.v[i], p};
     for (size_t i = 0; i < sums; i++)
         r->summaries[r->n_summaries++] = &p->summaries.v[i];
-    memset(page, 0, sizeof *page);
     return 0;
 }
 
@@ -127,12 +244,13 @@ void kc_result_free(kc_result *r)
     if (!r)
         return;
     for (size_t i = 0; i < r->n_pages; i++) {
-        kcp_describe_connections_response_free(&r->pages[i]);
+        kcp_describe_connections_response_free(r->pages[i]);
+        free(r->pages[i]);
         free(r->bodies[i]);
     }
     free(r->pages);
     free(r->bodies);
-    free((void *)r->rows);
+    free(r->rows);
     free((void *)r->summaries);
     free(r->error);
     free(r->broker.host);

@@ -3,7 +3,8 @@
  * every broker's answer: the connection rows in display order, one group
  * per principal (always, for the JSON "principals"), and one group per key
  * of --group-by. Nothing is copied out of the answers: rows and groups
- * point into the kc_result values, which must outlive the view.
+ * point into the kc_result values, which must outlive the view (and must
+ * not move: a row points at its broker's answer).
  */
 #ifndef KC_VIEW_H
 #define KC_VIEW_H
@@ -14,7 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef const kcp_describe_connections_response_connection kc_conn;
 typedef const kcp_describe_connections_response_principal_summary kc_summary;
 
 /* What --group-by groups by. */
@@ -32,11 +32,12 @@ enum kc_group_by {
 const char *kc_group_by_name(int group_by);
 int kc_group_by_parse(const char *name);
 
-/* One connection and the broker that reported it. */
+/* One connection and the broker that reported it. c points into
+ * broker->rows, so its position there (the paging order) needs no field:
+ * a view costs two pointers per connection. */
 typedef struct kc_row {
-    kc_conn *c;
+    const kc_connection *c;
     const kc_result *broker;
-    size_t seq; /* position in that broker's answer (its paging order) */
 } kc_row;
 
 /* A name, or two joined by '/' when b is not null (client software as

@@ -58,6 +58,53 @@ kcb_conn *test_caller(test_env *e, const char *principal)
     return c;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    const kcp_str *x = a, *y = b;
+    size_t n = (size_t)(x->len < y->len ? x->len : y->len);
+    int c = n ? memcmp(x->ptr, y->ptr, n) : 0;
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* What every answer must hold: indexes in range (kcp_connections_check)
+ * and each entry of Strings distinct and used by some row. */
+static void check_strings(const kcp_describe_connections_response *resp)
+{
+    char err[256];
+    if (kcp_connections_check(resp, err, sizeof err))
+        fail_msg("row indexes: %s", err);
+    int32_t n = resp->strings.n;
+    assert_true(n >= 0);
+    if (n == 0)
+        return;
+    for (int32_t i = 0; i < n; i++)
+        assert_true(resp->strings.v[i].len >= 0); /* the array holds no null */
+    /* Sorted, equal strings would be neighbours. */
+    kcp_str *sorted = malloc((size_t)n * sizeof *sorted);
+    assert_non_null(sorted);
+    memcpy(sorted, resp->strings.v, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+    for (int32_t i = 1; i < n; i++)
+        if (cmp_str(&sorted[i - 1], &sorted[i]) == 0)
+            fail_msg("Strings holds '%.*s' twice", (int)sorted[i].len, sorted[i].ptr);
+    free(sorted);
+    bool *used = calloc((size_t)n, sizeof *used);
+    assert_non_null(used);
+    for (int32_t r = 0; r < resp->connections.n; r++) {
+        const char *row = (const char *)&resp->connections.v[r];
+        for (size_t f = 0; f < kcp_connections_fields_count; f++) {
+            int32_t i = *(const int32_t *)(const void *)(row + kcp_connections_fields[f].offset);
+            if (i >= 0)
+                used[i] = true;
+        }
+    }
+    for (int32_t i = 0; i < n; i++)
+        if (!used[i])
+            fail_msg("Strings[%d] '%.*s' is used by no row", (int)i, (int)resp->strings.v[i].len,
+                     resp->strings.v[i].ptr);
+    free(used);
+}
+
 void test_describe_req(test_env *e, const char *principal,
                        const kcp_describe_connections_request *req, test_page *p)
 {
@@ -76,6 +123,12 @@ void test_describe_req(test_env *e, const char *principal,
         assert_memory_equal(whole, p->bytes, len);
         free(whole);
     }
+    test_decode(p, len);
+}
+
+void test_decode(test_page *p, size_t len)
+{
+    char err[256];
     kcp_reader r;
     kcp_reader_init(&r, p->bytes, len);
     if (kcp_describe_connections_response_decode(&r, &p->resp, 0))
@@ -83,6 +136,12 @@ void test_describe_req(test_env *e, const char *principal,
     assert_int_equal(r.pos, len);
     if (kcp_describe_connections_response_validate(&p->resp, 0, err, sizeof err))
         fail_msg("answer does not validate: %s", err);
+    check_strings(&p->resp);
+}
+
+kcp_str test_str(const test_page *p, int32_t index)
+{
+    return kcp_connections_str(&p->resp, index);
 }
 
 void test_describe(test_env *e, const char *principal, const char *what, test_page *p)

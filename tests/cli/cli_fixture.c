@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cli_fixture.h"
+#include "kcp_strtab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,40 +47,84 @@ static void *grow(void *v, size_t n, size_t elem)
     return p;
 }
 
+/* A broker's one page and the table its Strings come from. The page comes
+ * first, so r->pages[0] is the start of the allocation (kc_result_free()
+ * frees it as a page). */
+typedef struct fx_page {
+    kcp_describe_connections_response m;
+    kcp_strtab strings;
+} fx_page;
+
+static fx_page *page_of(kc_result *r)
+{
+    if (r->n_pages == 0) {
+        fx_page *p = calloc(1, sizeof *p);
+        assert_non_null(p);
+        kcp_describe_connections_response_init(&p->m);
+        kcp_strtab_init(&p->strings);
+        r->pages = calloc(1, sizeof *r->pages);
+        r->bodies = calloc(1, sizeof *r->bodies);
+        assert_non_null(r->pages);
+        assert_non_null(r->bodies);
+        r->pages[0] = &p->m;
+        r->n_pages = 1;
+    }
+    return (fx_page *)r->pages[0];
+}
+
+int32_t fx_str(kc_result *r, kcp_str s)
+{
+    fx_page *p = page_of(r);
+    int32_t i = kcp_strtab_add(&p->strings, s);
+    assert_true(i >= -1);
+    p->m.strings.n = p->strings.n;
+    p->m.strings.v = p->strings.v;
+    return i;
+}
+
+kcp_describe_connections_response_connection *fx_row(kc_result *r, size_t i)
+{
+    assert_true(i < r->n_rows);
+    return (kcp_describe_connections_response_connection *)r->rows[i].w;
+}
+
 kcp_describe_connections_response_connection *fx_conn(kc_result *r, const char *principal,
                                                       const char *client_host, uint16_t client_port,
                                                       const char *software_name,
                                                       const char *software_version,
                                                       const char *listener)
 {
-    kcp_describe_connections_response_connection *c = calloc(1, sizeof *c);
+    fx_page *p = page_of(r);
+    kcp_describe_connections_response_connection *c = kcp_arena_alloc(&p->m.arena, sizeof *c);
+    char *id = kcp_arena_alloc(&p->m.arena, 96);
     assert_non_null(c);
-    kcp_describe_connections_response_connection_init(c);
-    /* malloc'd: fx_free() releases it with the row. */
-    char *id = malloc(96);
     assert_non_null(id);
+    kcp_describe_connections_response_connection_init(c);
     snprintf(id, 96, "127.0.0.1:9092-%s:%u-0-%u", client_host, (unsigned)client_port,
              (unsigned)client_port);
     c->connection_id = kcp_str_c(id);
     c->state = 1;
-    c->listener_name = kcp_str_c(listener);
+    c->listener_name_index = fx_str(r, kcp_str_c(listener));
     c->security_protocol = 2;
-    c->principal = kcp_str_c(principal);
-    c->sasl_mechanism = kcp_str_c("SCRAM-SHA-256");
-    c->client_host = kcp_str_c(client_host);
+    c->principal_index = fx_str(r, kcp_str_c(principal));
+    c->sasl_mechanism_index = fx_str(r, kcp_str_c("SCRAM-SHA-256"));
+    c->client_host.len = (int32_t)strlen(client_host);
+    c->client_host.ptr = kcp_arena_memdup(&p->m.arena, client_host, strlen(client_host) + 1);
+    assert_non_null(c->client_host.ptr);
     c->client_port = client_port;
-    c->local_host = kcp_str_c("127.0.0.1");
+    c->local_host_index = fx_str(r, kcp_str_c("127.0.0.1"));
     c->local_port = 9092;
-    c->client_software_name = kcp_str_c(software_name);
-    c->client_software_version = kcp_str_c(software_version);
+    c->client_software_name_index = fx_str(r, kcp_str_c(software_name));
+    c->client_software_version_index = fx_str(r, kcp_str_c(software_version));
     c->connected_at_ms = r->broker_time_ms - 60000;
     c->authenticated_at_ms = r->broker_time_ms - 59990;
     c->last_activity_at_ms = r->broker_time_ms - 1500;
     c->requests = 7;
     c->bytes_in = 700;
     c->bytes_out = 1400;
-    r->rows = grow((void *)r->rows, r->n_rows, sizeof *r->rows);
-    r->rows[r->n_rows++] = c;
+    r->rows = grow(r->rows, r->n_rows, sizeof *r->rows);
+    r->rows[r->n_rows++] = (kc_connection){c, &p->m};
+    r->cap_rows = r->n_rows;
     r->total_count = (int32_t)r->n_rows;
     return c;
 }
@@ -88,7 +133,8 @@ kcp_describe_connections_response_principal_summary *
 fx_summary(kc_result *r, const char *principal, int32_t count, const char *const *listeners,
            const char *const *software, const int32_t *counts)
 {
-    kcp_describe_connections_response_principal_summary *s = calloc(1, sizeof *s);
+    kcp_arena *a = &page_of(r)->m.arena;
+    kcp_describe_connections_response_principal_summary *s = kcp_arena_alloc(a, sizeof *s);
     assert_non_null(s);
     kcp_describe_connections_response_principal_summary_init(s);
     s->principal = kcp_str_c(principal);
@@ -99,9 +145,9 @@ fx_summary(kc_result *r, const char *principal, int32_t count, const char *const
     while (software && software[ns])
         ns++;
     s->listeners.n = (int32_t)nl;
-    s->listeners.v = calloc(nl + 1, sizeof *s->listeners.v);
+    s->listeners.v = kcp_arena_alloc(a, (nl + 1) * sizeof *s->listeners.v);
     s->client_software.n = (int32_t)ns;
-    s->client_software.v = calloc(ns + 1, sizeof *s->client_software.v);
+    s->client_software.v = kcp_arena_alloc(a, (ns + 1) * sizeof *s->client_software.v);
     assert_non_null(s->listeners.v);
     assert_non_null(s->client_software.v);
     for (size_t i = 0; i < nl; i++)
@@ -126,19 +172,9 @@ void fx_free(fx *f)
 {
     for (size_t i = 0; i < f->n; i++) {
         kc_result *r = &f->results[i];
-        for (size_t k = 0; k < r->n_rows; k++) {
-            free((void *)r->rows[k]->connection_id.ptr);
-            free((void *)r->rows[k]);
-        }
-        for (size_t k = 0; k < r->n_summaries; k++) {
-            free(r->summaries[k]->listeners.v);
-            free(r->summaries[k]->client_software.v);
-            free((void *)r->summaries[k]);
-        }
-        free((void *)r->rows);
-        free((void *)r->summaries);
-        free(r->error);
-        free(r->broker.host);
+        if (r->n_pages)
+            kcp_strtab_free(&page_of(r)->strings);
+        kc_result_free(r);
     }
     memset(f, 0, sizeof *f);
 }

@@ -99,26 +99,26 @@ static void on_progress(void *opaque, size_t done, size_t total)
     p->last = done;
 }
 
-static void print_row(const kcp_describe_connections_response_connection *c)
+static void print_row(const kc_connection *c)
 {
     printf("{\"connection_id\":");
-    json_kstr(c->connection_id);
-    printf(",\"state\":%d,\"listener\":", (int)c->state);
-    json_kstr(c->listener_name);
+    json_kstr(c->w->connection_id);
+    printf(",\"state\":%d,\"listener\":", (int)c->w->state);
+    json_kstr(kc_connection_listener(c));
     printf(",\"principal\":");
-    json_kstr(c->principal);
+    json_kstr(kc_connection_principal(c));
     printf(",\"sasl_mechanism\":");
-    json_kstr(c->sasl_mechanism);
+    json_kstr(kc_connection_sasl_mechanism(c));
     printf(",\"client_software_name\":");
-    json_kstr(c->client_software_name);
+    json_kstr(kc_connection_client_software_name(c));
     printf(",\"client_software_version\":");
-    json_kstr(c->client_software_version);
+    json_kstr(kc_connection_client_software_version(c));
     printf(",\"client_id\":");
-    json_kstr(c->client_id);
+    json_kstr(kc_connection_client_id(c));
     printf(",\"tls_protocol\":");
-    json_kstr(c->tls_protocol);
+    json_kstr(kc_connection_tls_protocol(c));
     printf(",\"peer_certificate_subject\":");
-    json_kstr(c->peer_certificate_subject);
+    json_kstr(kc_connection_peer_certificate_subject(c));
     printf("}");
 }
 
@@ -133,7 +133,7 @@ static void print_result(const kc_result *r)
     for (size_t i = 0; i < r->n_rows; i++) {
         if (i)
             putchar(',');
-        print_row(r->rows[i]);
+        print_row(&r->rows[i]);
     }
     printf("],\"summaries\":[");
     for (size_t i = 0; i < r->n_summaries; i++) {

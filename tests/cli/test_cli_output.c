@@ -37,9 +37,9 @@ static void cluster(fx *f)
     b1->restricted = true;
     kcp_describe_connections_response_connection *c =
         fx_conn(b0, "User:alice", "10.0.0.1", 40001, "librdkafka", "2.0.2", "SASL_SSL");
-    c->client_id = kcp_str_c("orders-7");
-    c->tls_protocol = kcp_str_c("TLSv1.3");
-    c->tls_cipher = kcp_str_c("TLS_AES_256_GCM_SHA384");
+    c->client_id_index = fx_str(b0, kcp_str_c("orders-7"));
+    c->tls_protocol_index = fx_str(b0, kcp_str_c("TLSv1.3"));
+    c->tls_cipher_index = fx_str(b0, kcp_str_c("TLS_AES_256_GCM_SHA384"));
     c->security_protocol = 3;
     c->session_expires_at_ms = T0 + 3600000;
     fx_conn(b0, "User:bob", "10.0.0.3", 40002, "unknown", "unknown", "SASL_SSL")->authenticated_at_ms =
@@ -233,8 +233,8 @@ static void test_json_escapes_every_byte_a_client_chooses(void **state)
     fx f;
     fx_init(&f);
     kc_result *b0 = fx_broker(&f, 0, "h", 1, KC_OK, NULL, T0);
-    fx_conn(b0, "User:x", "10.0.0.1", 1, "n", "v", "L")->client_id =
-        fx_bytes(hostile, sizeof hostile - 1);
+    fx_conn(b0, "User:x", "10.0.0.1", 1, "n", "v", "L")->client_id_index =
+        fx_str(b0, fx_bytes(hostile, sizeof hostile - 1));
     char *json = render(&f, KC_OUTPUT_JSON, KC_GROUP_NONE, false, NULL, NULL);
     for (const unsigned char *p = (const unsigned char *)json; *p; p++)
         if (*p < 0x20 && *p != '\n')
@@ -317,8 +317,7 @@ static void test_csv_one_row_per_connection_parsed_by_python(void **state)
     (void)state;
     fx f;
     cluster(&f);
-    ((kcp_describe_connections_response_connection *)f.results[0].rows[0])->client_id =
-        kcp_str_c("a,\"b\"\r\nc ");
+    fx_row(&f.results[0], 0)->client_id_index = fx_str(&f.results[0], kcp_str_c("a,\"b\"\r\nc "));
     char *csv = render(&f, KC_OUTPUT_CSV, KC_GROUP_NONE, false,
                        "node_id,principal,client,client_id,connected_at,idle_ms,tls_protocol",
                        NULL);
@@ -384,8 +383,7 @@ static void test_table_aligns_columns_and_escapes_controls(void **state)
     (void)state;
     fx f;
     cluster(&f);
-    ((kcp_describe_connections_response_connection *)f.results[0].rows[1])->principal =
-        kcp_str_c("User:b\x1b[31mob");
+    fx_row(&f.results[0], 1)->principal_index = fx_str(&f.results[0], kcp_str_c("User:b\x1b[31mob"));
     char *table = render(&f, KC_OUTPUT_TABLE, KC_GROUP_PRINCIPAL, false, NULL, NULL);
     assert_string_equal(table,
                         "PRINCIPAL         CONNECTIONS  BROKERS  CLIENT_ADDRESSES      "

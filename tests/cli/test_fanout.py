@@ -323,17 +323,46 @@ def api_versions_body(keys, version):
     return body + (struct.pack(">i", 0) if version >= 1 else b"")
 
 
-def describe_error_body(code, message):
-    msg = message.encode()
-    return (struct.pack(">ih", 0, code) + bytes([len(msg) + 1]) + msg +  # ThrottleTimeMs ErrorCode ErrorMessage
+def compact_str(s):
+    """A COMPACT_NULLABLE_STRING of fewer than 127 bytes."""
+    if s is None:
+        return b"\x00"
+    b = s.encode()
+    return bytes([len(b) + 1]) + b
+
+
+def describe_empty_body(code=0, message=None):
+    """A DescribeConnections v0 answer without rows: an error, or by
+    default an empty last page."""
+    return (struct.pack(">ih", 0, code) + compact_str(message) +  # ThrottleTimeMs ErrorCode ErrorMessage
             b"\x00" + struct.pack(">qi", 0, 0) +  # Restricted BrokerTimeMs TotalCount
-            b"\x00\x01\x01\x00")  # NextCursor (null) Summaries Connections tags
+            b"\x00\x01\x01\x01\x00")  # NextCursor (null) Summaries Connections Strings tags
+
+
+def describe_page_body(principal_index, strings):
+    """A last page of one open PLAINTEXT connection whose PrincipalIndex is
+    principal_index; every other string index is 0 or -1 (null)."""
+    t = 1714567890123
+    row = (compact_str("127.0.0.1:9092-127.0.0.1:40001-0-1") +  # ConnectionId
+           struct.pack(">bihii", 1, 0, 0,  # State ListenerNameIndex SecurityProtocol
+                       principal_index, -1) +  # PrincipalIndex SaslMechanismIndex
+           compact_str("127.0.0.1") +  # ClientHost, inline
+           struct.pack(">HiHiiiqqqqqq", 40001,  # ClientPort
+                       0, 9092, -1, 0, 0,  # LocalHostIndex LocalPort ClientIdIndex ClientSoftware{Name,Version}Index
+                       t, t, t, 1, 2, 3) +  # ConnectedAtMs AuthenticatedAtMs LastActivityAtMs Requests BytesIn BytesOut
+           b"\x00")  # tags
+    return (struct.pack(">ih", 0, 0) + b"\x00" + b"\x00" +  # ThrottleTimeMs ErrorCode ErrorMessage Restricted
+            struct.pack(">qi", t, 1) + b"\x00\x01" +  # BrokerTimeMs TotalCount NextCursor Summaries
+            b"\x02" + row +  # Connections
+            bytes([len(strings) + 1]) + b"".join(compact_str(s) for s in strings) +  # Strings
+            b"\x00")  # tags
 
 
 class OldBroker:
     """Speaks ApiVersions up to v2 only (answers v3 as KIP-511 says: error
     35 with a v0 body), then answers DescribeConnections with an error, or
-    does not advertise it at all."""
+    does not advertise it at all, or (modes "index-N") answers with one row
+    whose PrincipalIndex is N into Strings ["User:alice"]."""
 
     def __init__(self, mode):
         self.mode = mode
@@ -350,10 +379,13 @@ class OldBroker:
                 send_frame(c, struct.pack(">ihi", corr, 35, 1) + struct.pack(">hhh", 18, 0, 2))
             elif key == 18:
                 send_frame(c, struct.pack(">i", corr) + api_versions_body(keys, version))
+            elif key == 1000 and self.mode.startswith("index-"):
+                body = describe_page_body(int(self.mode[6:]), ["User:alice"])
+                send_frame(c, struct.pack(">i", corr) + b"\x00" + body)
             elif key == 1000 and self.mode == "deny":
-                send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_error_body(31, "no DESCRIBE on CLUSTER"))
+                send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_empty_body(31, "no DESCRIBE on CLUSTER"))
             elif key == 1000:
-                send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_error_body(42, "Principals: bad entry"))
+                send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_empty_body(42, "Principals: bad entry"))
             else:
                 return
 
@@ -455,8 +487,7 @@ class ScramBroker:
                 out = out.encode()
                 send_frame(c, struct.pack(">ihhi", corr, 0, -1, len(out)) + out + struct.pack(">q", 0))
             elif key == 1000:
-                send_frame(c, struct.pack(">i", corr) + b"\x00" + struct.pack(">ih", 0, 0) + b"\x00\x00" +
-                           struct.pack(">qi", 0, 0) + b"\x00\x01\x01\x00")
+                send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_empty_body())
             else:
                 return
 
@@ -781,6 +812,23 @@ class Failures(unittest.TestCase):
                 self.assertEqual(b["error"], "broker 6 (127.0.0.1:%d): DescribeConnections failed: %s"
                                  % (old.port, text))
                 self.assertEqual(old.seen, [(18, 3), (18, 2), (1000, 0)])
+
+    def test_rows_read_their_strings_by_index(self):
+        old = OldBroker("index-0")
+        res, _, _ = probe("--broker", "6@127.0.0.1:%d" % old.port, "--timeout", 5000)
+        b = res["brokers"][0]
+        self.assertEqual(b["status"], "ok", b["error"])
+        self.assertEqual([(c["principal"], c["listener"], c["sasl_mechanism"], c["client_id"])
+                          for c in b["connections"]], [("User:alice", "User:alice", None, None)])
+
+    def test_an_index_outside_strings_is_a_malformed_response(self):
+        old = OldBroker("index-5")
+        res, _, _ = probe("--broker", "6@127.0.0.1:%d" % old.port, "--timeout", 5000)
+        b = res["brokers"][0]
+        self.assertEqual(b["status"], "error")
+        self.assertEqual(b["error"], "broker 6 (127.0.0.1:%d): DescribeConnections: malformed response: "
+                         "Connections[0].PrincipalIndex: 5 is not an index of Strings (1 entries)" % old.port)
+        self.assertEqual(b["connections"], [])
 
     def test_real_broker_rejects_a_bad_filter_with_its_message(self):
         p = port(1, "PLAINTEXT")

@@ -8,8 +8,12 @@
  * message that encodes to the very same bytes. The input itself need not
  * come back unchanged: Kafka readers accept non-canonical forms (any
  * non-zero bool, over-long varints) that a writer never produces.
+ * A decoded DescribeConnections response also goes through
+ * kcp_connections_check(), as every reader of one does, which must accept
+ * it exactly when each row's indexes name entries of its Strings.
  */
 #include "fuzz_target.h"
+#include "kcp_connections.h"
 #include "kcp_messages.h"
 
 #include <string.h>
@@ -62,6 +66,49 @@ static void check_round_trip(const kcp_message_desc *d, const void *m, int16_t v
     free(enc2);
 }
 
+/* True when index may stand in field f: an entry of Strings, or -1 where
+ * the field is nullable. Decided through kcp_connections_str(), so the
+ * check and the reader are held to agree. */
+static bool index_resolves(const kcp_describe_connections_response *m,
+                           const kcp_connections_field *f, int32_t index)
+{
+    kcp_str s = kcp_connections_str(m, index);
+    if (index == -1)
+        return f->nullable && s.len < 0;
+    if (s.len < 0)
+        return false;
+    /* Read the entry's bytes, so the sanitizers see any bad view. */
+    uint8_t x = 0;
+    for (int32_t i = 0; i < s.len; i++)
+        x ^= (uint8_t)s.ptr[i];
+    volatile uint8_t sink = x;
+    (void)sink;
+    return true;
+}
+
+static void check_string_indexes(const kcp_describe_connections_response *m)
+{
+    char err[256] = "";
+    int rc = kcp_connections_check(m, err, sizeof err);
+    FUZZ_CHECK(rc == 0 || rc == KCP_ERR_LENGTH, "kcp_connections_check returned %d", rc);
+    FUZZ_CHECK(rc == 0 || strncmp(err, "Connections[", 12) == 0,
+               "kcp_connections_check failed with message \"%s\"", err);
+    FUZZ_CHECK(kcp_connections_check(m, NULL, 0) == rc,
+               "kcp_connections_check answers differently without a message buffer");
+    bool all_resolve = true;
+    for (int32_t r = 0; r < m->connections.n && all_resolve; r++) {
+        const char *row = (const char *)&m->connections.v[r];
+        for (size_t f = 0; f < kcp_connections_fields_count && all_resolve; f++) {
+            const kcp_connections_field *d = &kcp_connections_fields[f];
+            int32_t index;
+            memcpy(&index, row + d->offset, sizeof index);
+            all_resolve = index_resolves(m, d, index);
+        }
+    }
+    FUZZ_CHECK(all_resolve == (rc == 0), "kcp_connections_check said %d (%s) but indexes %s",
+               rc, err, all_resolve ? "all resolve" : "do not all resolve");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -77,6 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(r.pos <= r.len, "%s v%d: reader at %zu of %zu bytes", d->name, v, r.pos, r.len);
     if (rc == 0) {
         FUZZ_CHECK(r.err == KCP_OK, "%s v%d: success with a recorded error", d->name, v);
+        if (d->api == KCP_API_DESCRIBE_CONNECTIONS && !d->is_request)
+            check_string_indexes(m);
         check_round_trip(d, m, v);
     } else {
         FUZZ_CHECK(rc == r.err && r.errstr[0] != '\0',

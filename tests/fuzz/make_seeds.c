@@ -14,6 +14,7 @@
  */
 #include "kcp_header.h"
 #include "kcp_messages.h"
+#include "kcp_strtab.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -61,7 +62,12 @@ static void put_be32(seed *s, uint32_t v)
         p[i] = (uint8_t)v;
 }
 
-static void put_bytes(seed *s, const void *src, size_t n) { memcpy(seed_room(s, n), src, n); }
+/* src may be NULL when n is 0 (no chunk sizes), which memcpy does not allow. */
+static void put_bytes(seed *s, const void *src, size_t n)
+{
+    if (n)
+        memcpy(seed_room(s, n), src, n);
+}
 
 static void write_seed(const char *target, const seed *s, const char *fmt, ...)
 {
@@ -318,22 +324,34 @@ static void fill_describe_connections_request(void *p, int16_t v, int variant)
     m->cursor = (kcp_bytes){(const uint8_t *)"\x00\x00\x00\x07", 4};
 }
 
+/* The Strings of the DescribeConnections sample being filled, built as a
+ * broker builds them: each row's strings added while the row is written. */
+static kcp_strtab sample_strings;
+
+static int32_t sample_string(const char *s)
+{
+    int32_t i = kcp_strtab_add(&sample_strings, kcp_str_c(s));
+    if (i < -1)
+        die("out of memory");
+    return i;
+}
+
 static void sample_connection(kcp_describe_connections_response_connection *c, int i)
 {
     kcp_describe_connections_response_connection_init(c);
     c->connection_id = kcp_str_c(i ? "127.0.0.1:9093-127.0.0.1:50002-1-8" : "127.0.0.1:9092-127.0.0.1:50001-0-7");
     c->state = i ? 3 : 1;
-    c->listener_name = kcp_str_c(i ? "SASL_SSL" : "SASL_PLAINTEXT");
+    c->listener_name_index = sample_string(i ? "SASL_SSL" : "SASL_PLAINTEXT");
     c->security_protocol = i ? 3 : 2;
-    c->principal = kcp_str_c(i ? "User:bob" : "User:alice");
-    c->sasl_mechanism = kcp_str_c(i ? "PLAIN" : "SCRAM-SHA-256");
+    c->principal_index = sample_string(i ? "User:bob" : "User:alice");
+    c->sasl_mechanism_index = sample_string(i ? "PLAIN" : "SCRAM-SHA-256");
     c->client_host = kcp_str_c("127.0.0.1");
     c->client_port = (uint16_t)(50001 + i);
-    c->local_host = kcp_str_c("127.0.0.1");
+    c->local_host_index = sample_string("127.0.0.1");
     c->local_port = (uint16_t)(9092 + i);
-    c->client_id = i ? KCP_STR_NULL : kcp_str_c("rdkafka");
-    c->client_software_name = kcp_str_c(i ? "unknown" : "librdkafka");
-    c->client_software_version = kcp_str_c(i ? "unknown" : "2.0.2");
+    c->client_id_index = sample_string(i ? NULL : "rdkafka");
+    c->client_software_name_index = sample_string(i ? "unknown" : "librdkafka");
+    c->client_software_version_index = sample_string(i ? "unknown" : "2.0.2");
     c->connected_at_ms = 1764400000000 + i;
     c->authenticated_at_ms = i ? -1 : 1764400000012;
     c->last_activity_at_ms = 1764400001000;
@@ -341,14 +359,14 @@ static void sample_connection(kcp_describe_connections_response_connection *c, i
     c->bytes_in = 420;
     c->bytes_out = 1337;
     if (i) { /* a closed TLS connection fills the tagged fields */
-        c->close_reason = kcp_str_c("idle timeout");
+        c->close_reason_index = sample_string("idle timeout");
         c->closed_at_ms = 1764400601000;
         c->session_expires_at_ms = 1764403600000;
-        c->tls_protocol = kcp_str_c("TLSv1.3");
-        c->tls_cipher = kcp_str_c("TLS_AES_256_GCM_SHA384");
-        c->peer_certificate_subject = kcp_str_c("CN=bob,O=Example");
-        c->peer_certificate_issuer = kcp_str_c("CN=Example CA");
-        c->peer_certificate_serial = kcp_str_c("0a1b2c");
+        c->tls_protocol_index = sample_string("TLSv1.3");
+        c->tls_cipher_index = sample_string("TLS_AES_256_GCM_SHA384");
+        c->peer_certificate_subject_index = sample_string("CN=bob,O=Example");
+        c->peer_certificate_issuer_index = sample_string("CN=Example CA");
+        c->peer_certificate_serial_index = sample_string("0a1b2c");
         ARRAY(c->unknown_tags, future_tag);
     }
 }
@@ -361,11 +379,17 @@ static void fill_describe_connections_response(void *p, int16_t v, int variant)
     static kcp_describe_connections_response_principal_summary sums[1];
     static kcp_describe_connections_response_count_by_name listeners[2], software[1];
     m->broker_time_ms = 1764400005000;
+    kcp_strtab_reset(&sample_strings);
     switch (variant) {
     case 0: /* one page of rows */
+    case 3: /* the same page from a broker that got an index wrong */
         sample_connection(&conns[0], 0);
         sample_connection(&conns[1], 1);
+        if (variant == 3)
+            conns[1].principal_index = sample_strings.n; /* one past the end */
         ARRAY(m->connections, conns);
+        m->strings.n = sample_strings.n;
+        m->strings.v = sample_strings.v;
         m->total_count = 3;
         m->next_cursor = (kcp_bytes){(const uint8_t *)"\x00\x00\x00\x02", 4};
         break;
@@ -413,7 +437,7 @@ static const sample samples[] = {
     {"DescribeClusterRequest", fill_describe_cluster_request, 1},
     {"DescribeClusterResponse", fill_describe_cluster_response, 1},
     {"DescribeConnectionsRequest", fill_describe_connections_request, 2},
-    {"DescribeConnectionsResponse", fill_describe_connections_response, 3},
+    {"DescribeConnectionsResponse", fill_describe_connections_response, 4},
 };
 
 static const sample *sample_for(const kcp_message_desc *d)
@@ -618,6 +642,7 @@ int main(int argc, char **argv)
     write_message_seeds();
     write_header_seeds();
     write_frame_seeds();
+    kcp_strtab_free(&sample_strings);
     printf("make_seeds: wrote %d seeds under %s\n", seeds_written, out_dir);
     return 0;
 }

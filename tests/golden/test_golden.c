@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "golden_fixture.h"
+#include "kcp_connections.h"
 #include "kcp_header.h"
 #include "kcp_messages.h"
 
@@ -428,21 +429,39 @@ static void check_describe_connections_request(const void *p)
     assert_int_equal(m->unknown_tags.n, 0);
 }
 
-static void check_plaintext_connection(const kcp_describe_connections_response_connection *c)
+/* Fails unless the row's index field names the entry want of m's Strings
+ * (NULL: the field is -1). */
+#define assert_row_str(m, c, field, want) assert_index_is((m), (c)->field, #field, (want))
+
+static void assert_index_is(const kcp_describe_connections_response *m, int32_t index,
+                            const char *field, const char *want)
+{
+    if (want && (index < 0 || index >= m->strings.n))
+        fail_msg("%s is %d, not an index of the %d Strings", field, (int)index, (int)m->strings.n);
+    if (!want && index != -1)
+        fail_msg("%s is %d, want -1", field, (int)index);
+    kcp_str got = kcp_connections_str(m, index);
+    if (want && !kcp_str_eq(got, kcp_str_c(want)))
+        fail_msg("%s is %d, Strings[%d] is \"%.*s\", want \"%s\"", field, (int)index, (int)index,
+                 (int)got.len, got.ptr, want);
+}
+
+static void check_plaintext_connection(const kcp_describe_connections_response *m,
+                                       const kcp_describe_connections_response_connection *c)
 {
     assert_str_is(c->connection_id, "127.0.0.1:9092-127.0.0.1:50000-0-1");
     assert_int_equal(c->state, 1);
-    assert_str_is(c->listener_name, "PLAINTEXT");
+    assert_row_str(m, c, listener_name_index, "PLAINTEXT");
     assert_int_equal(c->security_protocol, 0);
-    assert_str_is(c->principal, "User:ANONYMOUS");
-    assert_str_is(c->sasl_mechanism, NULL);
+    assert_row_str(m, c, principal_index, "User:ANONYMOUS");
+    assert_row_str(m, c, sasl_mechanism_index, NULL);
     assert_str_is(c->client_host, "127.0.0.1");
     assert_int_equal(c->client_port, 50000);
-    assert_str_is(c->local_host, "127.0.0.1");
+    assert_row_str(m, c, local_host_index, "127.0.0.1");
     assert_int_equal(c->local_port, 9092);
-    assert_str_is(c->client_id, "rdkafka");
-    assert_str_is(c->client_software_name, "librdkafka");
-    assert_str_is(c->client_software_version, "2.0.2");
+    assert_row_str(m, c, client_id_index, "rdkafka");
+    assert_row_str(m, c, client_software_name_index, "librdkafka");
+    assert_row_str(m, c, client_software_version_index, "2.0.2");
     assert_int_equal(c->connected_at_ms, 1699999990000LL);
     assert_int_equal(c->authenticated_at_ms, -1);
     assert_int_equal(c->last_activity_at_ms, 1699999999000LL);
@@ -450,30 +469,33 @@ static void check_plaintext_connection(const kcp_describe_connections_response_c
     assert_int_equal(c->bytes_in, 1500);
     assert_int_equal(c->bytes_out, 32000);
     /* No tagged field on the wire: every one keeps its default. */
-    assert_str_is(c->close_reason, NULL);
+    assert_row_str(m, c, close_reason_index, NULL);
     assert_int_equal(c->closed_at_ms, -1);
     assert_int_equal(c->session_expires_at_ms, -1);
-    assert_str_is(c->tls_protocol, NULL);
-    assert_str_is(c->tls_cipher, NULL);
-    assert_str_is(c->peer_certificate_subject, NULL);
-    assert_str_is(c->peer_certificate_issuer, NULL);
-    assert_str_is(c->peer_certificate_serial, NULL);
+    assert_row_str(m, c, tls_protocol_index, NULL);
+    assert_row_str(m, c, tls_cipher_index, NULL);
+    assert_row_str(m, c, peer_certificate_subject_index, NULL);
+    assert_row_str(m, c, peer_certificate_issuer_index, NULL);
+    assert_row_str(m, c, peer_certificate_serial_index, NULL);
     assert_int_equal(c->unknown_tags.n, 0);
 }
 
-static void check_tls_connection(const kcp_describe_connections_response_connection *c)
+static void check_tls_connection(const kcp_describe_connections_response *m,
+                                 const kcp_describe_connections_response_connection *c)
 {
     assert_str_is(c->connection_id, "127.0.0.1:9093-127.0.0.1:50001-1-2");
     assert_int_equal(c->state, 1);
-    assert_str_is(c->listener_name, "SASL_SSL");
+    assert_row_str(m, c, listener_name_index, "SASL_SSL");
     assert_int_equal(c->security_protocol, 3);
-    assert_str_is(c->principal, "User:alice");
-    assert_str_is(c->sasl_mechanism, "SCRAM-SHA-256");
+    assert_row_str(m, c, principal_index, "User:alice");
+    assert_row_str(m, c, sasl_mechanism_index, "SCRAM-SHA-256");
+    assert_str_is(c->client_host, "127.0.0.1");
     assert_int_equal(c->client_port, 50001);
+    assert_row_str(m, c, local_host_index, "127.0.0.1");
     assert_int_equal(c->local_port, 9093);
-    assert_str_is(c->client_id, NULL);
-    assert_str_is(c->client_software_name, "kafka-connections");
-    assert_str_is(c->client_software_version, "0.1.0");
+    assert_row_str(m, c, client_id_index, NULL);
+    assert_row_str(m, c, client_software_name_index, "kafka-connections");
+    assert_row_str(m, c, client_software_version_index, "0.1.0");
     assert_int_equal(c->connected_at_ms, 1699999900000LL);
     assert_int_equal(c->authenticated_at_ms, 1699999900250LL);
     assert_int_equal(c->last_activity_at_ms, 1699999999500LL);
@@ -481,15 +503,16 @@ static void check_tls_connection(const kcp_describe_connections_response_connect
     assert_int_equal(c->bytes_in, 420);
     assert_int_equal(c->bytes_out, 2048);
     assert_int_equal(c->session_expires_at_ms, 1700003500000LL);
-    assert_str_is(c->tls_protocol, "TLSv1.3");
-    assert_str_is(c->tls_cipher, "TLS_AES_256_GCM_SHA384");
-    assert_str_is(c->close_reason, NULL);
+    assert_row_str(m, c, tls_protocol_index, "TLSv1.3");
+    assert_row_str(m, c, tls_cipher_index, "TLS_AES_256_GCM_SHA384");
+    assert_row_str(m, c, close_reason_index, NULL);
     assert_int_equal(c->closed_at_ms, -1);
-    assert_str_is(c->peer_certificate_subject,
-                  "CN=alice-laptop.clients.kafka-connections.example,OU=Platform Engineering,"
-                  "O=Example Corporation,L=San Francisco,ST=California,C=US");
-    assert_str_is(c->peer_certificate_issuer, "CN=Example Clients CA,O=Example Corporation,C=US");
-    assert_str_is(c->peer_certificate_serial, "4f1c0a9e");
+    assert_row_str(m, c, peer_certificate_subject_index,
+                   "CN=alice-laptop.clients.kafka-connections.example,OU=Platform Engineering,"
+                   "O=Example Corporation,L=San Francisco,ST=California,C=US");
+    assert_row_str(m, c, peer_certificate_issuer_index,
+                   "CN=Example Clients CA,O=Example Corporation,C=US");
+    assert_row_str(m, c, peer_certificate_serial_index, "4f1c0a9e");
     assert_int_equal(c->unknown_tags.n, 0);
 }
 
@@ -505,8 +528,15 @@ static void check_describe_connections_response(const void *p)
     assert_int_equal(m->next_cursor.len, -1);
     assert_int_equal(m->summaries.n, 0);
     assert_int_equal(m->connections.n, 2);
-    check_plaintext_connection(&m->connections.v[0]);
-    check_tls_connection(&m->connections.v[1]);
+    /* Each distinct string once: the rows share "127.0.0.1". */
+    assert_int_equal(m->strings.n, 16);
+    char err[256] = "";
+    if (kcp_connections_check(m, err, sizeof err))
+        fail_msg("kcp_connections_check refuses the fixture: %s", err);
+    check_plaintext_connection(m, &m->connections.v[0]);
+    check_tls_connection(m, &m->connections.v[1]);
+    assert_int_equal(m->connections.v[0].local_host_index, m->connections.v[1].local_host_index);
+    assert_int_equal(m->unknown_tags.n, 0);
 }
 
 static void describe_connections_v0_request_matches_fixture(void **state)

@@ -16,7 +16,8 @@ As a library:
                  mechanism="SCRAM-SHA-512", username="admin",
                  password="...", cafile="ca.pem") as conn:
         answer = conn.describe_connections(include_closed=True)
-        rows = answer["Connections"]          # dicts keyed by field name
+        rows = answer["Connections"]          # dicts keyed by field name, with
+                                              # each ...Index resolved to its string
 
 As a command (JSON on stdout, one answer per broker):
     describe.py --bootstrap-server HOST:PORT [--bootstrap-server ...]
@@ -234,22 +235,44 @@ class Reader:
 
 # ---- DescribeConnections v0 (protocol/messages/DescribeConnections*.json) --
 
-# Field order of Connection, then its tagged fields (tag -> name, type).
+# Field order of Connection, then its tagged fields (tag -> name, type,
+# default). Every string of a row but ConnectionId and ClientHost travels as
+# an int32 index into the response's Strings ("index"; "nullable_index" may be -1
+# for none). A decoded row holds the string itself, under the field's name
+# without "Index" (row["Principal"] == "User:alice", None for -1), so that
+# callers never see the indexes.
 CONNECTION_FIELDS = [
-    ("ConnectionId", "string"), ("State", "int8"), ("ListenerName", "string"),
-    ("SecurityProtocol", "int16"), ("Principal", "string"), ("SaslMechanism", "nullable_string"),
-    ("ClientHost", "string"), ("ClientPort", "uint16"), ("LocalHost", "string"),
-    ("LocalPort", "uint16"), ("ClientId", "nullable_string"), ("ClientSoftwareName", "string"),
-    ("ClientSoftwareVersion", "string"), ("ConnectedAtMs", "int64"), ("AuthenticatedAtMs", "int64"),
-    ("LastActivityAtMs", "int64"), ("Requests", "int64"), ("BytesIn", "int64"), ("BytesOut", "int64"),
+    ("ConnectionId", "string"), ("State", "int8"), ("ListenerNameIndex", "index"),
+    ("SecurityProtocol", "int16"), ("PrincipalIndex", "index"),
+    ("SaslMechanismIndex", "nullable_index"), ("ClientHost", "string"),
+    ("ClientPort", "uint16"), ("LocalHostIndex", "index"), ("LocalPort", "uint16"),
+    ("ClientIdIndex", "nullable_index"),
+    ("ClientSoftwareNameIndex", "index"), ("ClientSoftwareVersionIndex", "index"),
+    ("ConnectedAtMs", "int64"), ("AuthenticatedAtMs", "int64"), ("LastActivityAtMs", "int64"),
+    ("Requests", "int64"), ("BytesIn", "int64"), ("BytesOut", "int64"),
 ]
 CONNECTION_TAGS = {
-    0: ("CloseReason", "nullable_string", None), 1: ("ClosedAtMs", "int64", -1),
-    2: ("SessionExpiresAtMs", "int64", -1), 3: ("TlsProtocol", "nullable_string", None),
-    4: ("TlsCipher", "nullable_string", None), 5: ("PeerCertificateSubject", "nullable_string", None),
-    6: ("PeerCertificateIssuer", "nullable_string", None),
-    7: ("PeerCertificateSerial", "nullable_string", None),
+    0: ("CloseReasonIndex", "nullable_index", -1), 1: ("ClosedAtMs", "int64", -1),
+    2: ("SessionExpiresAtMs", "int64", -1), 3: ("TlsProtocolIndex", "nullable_index", -1),
+    4: ("TlsCipherIndex", "nullable_index", -1),
+    5: ("PeerCertificateSubjectIndex", "nullable_index", -1),
+    6: ("PeerCertificateIssuerIndex", "nullable_index", -1),
+    7: ("PeerCertificateSerialIndex", "nullable_index", -1),
 }
+INDEX_KINDS = ("index", "nullable_index")
+
+
+def _row_key(name, kind):
+    """The key of a field in a decoded row: an index field is named for
+    the string it stands for."""
+    return name[:-len("Index")] if kind in INDEX_KINDS else name
+
+
+# (wire name, row key, nullable) of every index field, in spec order.
+INDEX_FIELDS = [(name, _row_key(name, kind), kind == "nullable_index")
+                for name, kind in (CONNECTION_FIELDS
+                                   + [(n, k) for n, k, _ in CONNECTION_TAGS.values()])
+                if kind in INDEX_KINDS]
 
 
 def _read_value(r, kind, what):
@@ -258,17 +281,49 @@ def _read_value(r, kind, what):
         if v is None and kind == "string":
             raise ProtocolError("%s: null in a non-nullable string" % what)
         return v
+    if kind in INDEX_KINDS:
+        return r.int32(what)
     return getattr(r, kind)(what)
 
 
 def _read_connection(r):
-    row = {name: _read_value(r, kind, name) for name, kind in CONNECTION_FIELDS}
-    for name, _, default in CONNECTION_TAGS.values():
-        row[name] = default
-    known = {tag: (name, lambda f, k=kind, n=name: _read_value(f, k, n))
+    """One row as on the wire: index fields still hold their indexes
+    (under their row keys) until _resolve_strings()."""
+    row = {_row_key(name, kind): _read_value(r, kind, name) for name, kind in CONNECTION_FIELDS}
+    for name, kind, default in CONNECTION_TAGS.values():
+        row[_row_key(name, kind)] = default
+    known = {tag: (_row_key(name, kind), lambda f, k=kind, n=name: _read_value(f, k, n))
              for tag, (name, kind, _) in CONNECTION_TAGS.items()}
     r.tagged_fields(known, row, "Connection tagged fields")
     return row
+
+
+def _resolve_strings(rows, strings):
+    """Replaces every index of every row by the entry of strings it names
+    (None for -1 where the field allows it). An index outside strings, or
+    -1 where the field needs a string, is a ProtocolError naming the row and
+    the field."""
+    for i, row in enumerate(rows):
+        for name, key, nullable in INDEX_FIELDS:
+            index = row[key]
+            if nullable and index == -1:
+                row[key] = None
+            elif 0 <= index < len(strings):
+                row[key] = strings[index]
+            else:
+                raise ProtocolError("Connections[%d].%s: %d is not %s of Strings (%d entries)"
+                                    % (i, name, index, "-1 or an index" if nullable else "an index",
+                                       len(strings)))
+
+
+def _read_strings(r):
+    """Strings: a compact array of compact strings, none of them null."""
+    def entry():
+        s = r.compact_string("Strings")
+        if s is None:
+            raise ProtocolError("Strings: null entry")
+        return s
+    return r.compact_array(entry, "Strings")
 
 
 def _read_count_by_name(r):
@@ -306,6 +361,8 @@ def encode_describe_connections(principals=None, listeners=None, client_addresse
 
 
 def decode_describe_connections(body):
+    """A DescribeConnections v0 answer as a dict keyed by field name; its
+    rows hold their strings, resolved from the answer's Strings."""
     r = Reader(body)
     a = {"ThrottleTimeMs": r.int32("ThrottleTimeMs"), "ErrorCode": r.int16("ErrorCode"),
          "ErrorMessage": r.compact_string("ErrorMessage"), "Restricted": r.boolean("Restricted"),
@@ -313,10 +370,12 @@ def decode_describe_connections(body):
          "NextCursor": r.compact_bytes("NextCursor")}
     a["Summaries"] = r.compact_array(lambda: _read_summary(r), "Summaries")
     a["Connections"] = r.compact_array(lambda: _read_connection(r), "Connections")
-    if a["Summaries"] is None or a["Connections"] is None:
-        raise ProtocolError("Summaries and Connections are not nullable")
+    strings = _read_strings(r)
+    if a["Summaries"] is None or a["Connections"] is None or strings is None:
+        raise ProtocolError("Summaries, Connections and Strings are not nullable")
     r.tagged_fields(what="DescribeConnectionsResponse tagged fields")
     r.done("DescribeConnectionsResponse")
+    _resolve_strings(a["Connections"], strings)
     return a
 
 

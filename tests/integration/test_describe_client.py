@@ -45,42 +45,64 @@ class Scram(unittest.TestCase):
             c.final(b"r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000")
 
 
-# One answer written out field by field.
-ROW_FIELDS = (
-    compact("127.0.0.1:9093-127.0.0.1:50000-0-7")   # ConnectionId
-    + b"\x01"                                        # State: open
-    + compact("SASL_SSL")                            # ListenerName
-    + b"\x00\x03"                                    # SecurityProtocol
-    + compact("User:josé")                           # Principal
-    + compact("SCRAM-SHA-512")                       # SaslMechanism
-    + compact("::1")                                 # ClientHost
-    + b"\xff\xff"                                    # ClientPort 65535 (uint16)
-    + compact("::1")                                 # LocalHost
-    + b"\x24\x05"                                    # LocalPort 9221
-    + b"\x00"                                        # ClientId: null
-    + compact("librdkafka") + compact("2.0.2")       # ClientSoftwareName/Version
-    + (1).to_bytes(8, "big")                         # ConnectedAtMs
-    + b"\xff" * 8                                    # AuthenticatedAtMs -1
-    + (2).to_bytes(8, "big")                         # LastActivityAtMs
-    + (3).to_bytes(8, "big")                         # Requests
-    + (300).to_bytes(8, "big")                       # BytesIn
-    + (200).to_bytes(8, "big"))                      # BytesOut
-ROW_TAGS = (
-    b"\x03"
-    + b"\x00" + bytes([len(compact("idle timeout"))]) + compact("idle timeout")  # 0 CloseReason
-    + b"\x03" + bytes([len(compact("TLSv1.3"))]) + compact("TLSv1.3")            # 3 TlsProtocol
-    + b"\x09\x02\xab\xcd")                                                        # 9: unknown
-ANSWER = (
-    b"\x00\x00\x00\x00"                    # ThrottleTimeMs
-    + b"\x00\x00"                          # ErrorCode
-    + b"\x00"                              # ErrorMessage: null
-    + b"\x01"                              # Restricted
-    + (1700000000000).to_bytes(8, "big")   # BrokerTimeMs
-    + b"\x00\x00\x00\x01"                  # TotalCount
-    + b"\x03\x01\x02"                      # NextCursor: 2 bytes
-    + b"\x01"                              # Summaries: empty
-    + b"\x02" + ROW_FIELDS + ROW_TAGS      # Connections: one
-    + b"\x00")                             # tagged fields
+def index(i):
+    return i.to_bytes(4, "big", signed=True)
+
+
+# One answer written out field by field. Its Strings, in the order the row
+# names them: 0 SASL_SSL, 1 User:josé, 2 SCRAM-SHA-512, 3 ::1,
+# 4 librdkafka, 5 2.0.2, 6 idle timeout, 7 TLSv1.3.
+STRINGS = ["SASL_SSL", "User:josé", "SCRAM-SHA-512", "::1", "librdkafka", "2.0.2",
+           "idle timeout", "TLSv1.3"]
+
+
+def row_fields(listener=0, principal=1):
+    return (
+        compact("127.0.0.1:9093-127.0.0.1:50000-0-7")   # ConnectionId
+        + b"\x01"                                        # State: open
+        + index(listener)                                # ListenerNameIndex
+        + b"\x00\x03"                                    # SecurityProtocol
+        + index(principal)                               # PrincipalIndex
+        + index(2)                                       # SaslMechanismIndex
+        + compact("::1")                                 # ClientHost, inline
+        + b"\xff\xff"                                    # ClientPort 65535 (uint16)
+        + index(3)                                       # LocalHostIndex "::1"
+        + b"\x24\x05"                                    # LocalPort 9221
+        + index(-1)                                      # ClientIdIndex: none
+        + index(4) + index(5)                            # ClientSoftwareName/VersionIndex
+        + (1).to_bytes(8, "big")                         # ConnectedAtMs
+        + b"\xff" * 8                                    # AuthenticatedAtMs -1
+        + (2).to_bytes(8, "big")                         # LastActivityAtMs
+        + (3).to_bytes(8, "big")                         # Requests
+        + (300).to_bytes(8, "big")                       # BytesIn
+        + (200).to_bytes(8, "big"))                      # BytesOut
+
+
+def row_tags(tls_protocol=7):
+    return (b"\x03"
+            + b"\x00\x04" + index(6)                     # 0 CloseReasonIndex
+            + b"\x03\x04" + index(tls_protocol)          # 3 TlsProtocolIndex
+            + b"\x09\x02\xab\xcd")                        # 9: unknown
+
+
+def answer(**indexes):
+    """The answer, with some of its row's indexes replaced."""
+    tags = {k: indexes.pop(k) for k in ("tls_protocol",) if k in indexes}
+    return (
+        b"\x00\x00\x00\x00"                    # ThrottleTimeMs
+        + b"\x00\x00"                          # ErrorCode
+        + b"\x00"                              # ErrorMessage: null
+        + b"\x01"                              # Restricted
+        + (1700000000000).to_bytes(8, "big")   # BrokerTimeMs
+        + b"\x00\x00\x00\x01"                  # TotalCount
+        + b"\x03\x01\x02"                      # NextCursor: 2 bytes
+        + b"\x01"                              # Summaries: empty
+        + b"\x02" + row_fields(**indexes) + row_tags(**tags)   # Connections: one
+        + compact_array([compact(s) for s in STRINGS])        # Strings
+        + b"\x00")                             # tagged fields
+
+
+ANSWER = answer()
 
 
 class Codec(unittest.TestCase):
@@ -112,6 +134,23 @@ class Codec(unittest.TestCase):
         self.assertEqual(row["TlsProtocol"], "TLSv1.3")
         self.assertEqual(row["ClosedAtMs"], -1)   # absent tag: the default
         self.assertIsNone(row["PeerCertificateSubject"])
+
+    def test_rows_hold_strings_not_indexes(self):
+        (row,) = describe.decode_describe_connections(ANSWER)["Connections"]
+        self.assertEqual((row["ListenerName"], row["SaslMechanism"]), ("SASL_SSL", "SCRAM-SHA-512"))
+        self.assertEqual((row["ClientHost"], row["LocalHost"]), ("::1", "::1"))
+        self.assertEqual((row["ClientSoftwareName"], row["ClientSoftwareVersion"]),
+                         ("librdkafka", "2.0.2"))
+        self.assertFalse([k for k in row if k.endswith("Index")])
+
+    def test_index_outside_strings_is_an_error(self):
+        for field, bad in (("PrincipalIndex", {"principal": 8}),
+                           ("PrincipalIndex", {"principal": -2}),
+                           ("ListenerNameIndex", {"listener": -1}),
+                           ("TlsProtocolIndex", {"tls_protocol": 8})):
+            with self.assertRaisesRegex(describe.ProtocolError,
+                                        r"Connections\[0\]\.%s: " % field, msg=str(bad)):
+                describe.decode_describe_connections(answer(**bad))
 
     def test_every_truncation_is_an_error(self):
         for n in range(len(ANSWER)):

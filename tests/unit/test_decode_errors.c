@@ -135,31 +135,76 @@ static void test_api_versions_unknown_tag_is_kept(void **state)
     unit_input_free(&in);
 }
 
+/* Encodes m at v0 into a heap buffer of exactly its size. */
+static uint8_t *encode_describe_connections(const kcp_describe_connections_response *m,
+                                            size_t *len)
+{
+    *len = kcp_describe_connections_response_size(m, 0);
+    uint8_t *buf = malloc(*len);
+    assert_non_null(buf);
+    kcp_writer w;
+    kcp_writer_init(&w, buf, *len);
+    assert_int_equal(kcp_describe_connections_response_encode(&w, m, 0), KCP_OK);
+    assert_int_equal(w.pos, *len);
+    return buf;
+}
+
+/* Two rows of one principal, as a broker writes them: the Strings table
+ * holds the principal once and each row's close reason. */
+static kcp_str two_row_strings[] = {{"User:alice", 10}, {"idle#", 5}, {"closed", 6}};
+
+static void two_rows(kcp_describe_connections_response *m, int32_t first_close_reason_index)
+{
+    kcp_describe_connections_response_init(m);
+    m->connections.n = 2;
+    m->connections.v = kcp_arena_alloc(&m->arena, 2 * sizeof *m->connections.v);
+    assert_non_null(m->connections.v);
+    for (int i = 0; i < 2; i++) {
+        kcp_describe_connections_response_connection *c = &m->connections.v[i];
+        kcp_describe_connections_response_connection_init(c);
+        c->connection_id = kcp_str_c("127.0.0.1:9092-127.0.0.1:5000-0-1");
+        c->principal_index = 0;
+        c->close_reason_index = i == 0 ? first_close_reason_index : 2;
+    }
+    m->strings.n = 3;
+    m->strings.v = two_row_strings;
+}
+
 static void test_bad_tagged_field_inside_an_array_element(void **state)
 {
     (void)state;
-    /* Two connections; the first one's CloseReason (tag 0 of each element)
-     * is encoded, then one of its bytes is made invalid UTF-8. The error
-     * must come out of the sub-reader rather than let the decoder go on
-     * reading the tagged bytes as the next element. */
+    /* Two connections; the first one's CloseReasonIndex (tag 0 of each
+     * element, an int32) is announced as 3 bytes. The error must come out
+     * of the sub-reader rather than let the decoder read the index's fourth
+     * byte from the next element. The index value only marks the bytes. */
+    static const uint8_t tag[] = {0x00, 0x04, 0x0a, 0x0b, 0x0c, 0x0d};
     kcp_describe_connections_response m, d;
-    kcp_describe_connections_response_init(&m);
-    m.connections.n = 2;
-    m.connections.v = kcp_arena_alloc(&m.arena, 2 * sizeof *m.connections.v);
-    assert_non_null(m.connections.v);
-    for (int i = 0; i < 2; i++) {
-        kcp_describe_connections_response_connection *c = &m.connections.v[i];
-        kcp_describe_connections_response_connection_init(c);
-        c->connection_id = kcp_str_c("127.0.0.1:9092-127.0.0.1:5000-0-1");
-        c->principal = kcp_str_c("User:alice");
-        c->close_reason = kcp_str_c(i == 0 ? "idle#" : "closed");
-    }
-    size_t len = kcp_describe_connections_response_size(&m, 0);
-    uint8_t *buf = malloc(len);
-    assert_non_null(buf);
-    kcp_writer w;
-    kcp_writer_init(&w, buf, len);
-    assert_int_equal(kcp_describe_connections_response_encode(&w, &m, 0), KCP_OK);
+    two_rows(&m, 0x0a0b0c0d);
+    size_t len;
+    uint8_t *buf = encode_describe_connections(&m, &len);
+    uint8_t *at = memmem(buf, len, tag, sizeof tag);
+    assert_non_null(at);
+    at[1] = 3;
+
+    kcp_reader r;
+    kcp_reader_init(&r, buf, len);
+    unit_assert_read_error(&r, kcp_describe_connections_response_decode(&r, &d, 0),
+                           KCP_ERR_TRUNCATED, "Connection.CloseReasonIndex",
+                           (size_t)(at - buf) + 2);
+    kcp_describe_connections_response_free(&d);
+    kcp_describe_connections_response_free(&m);
+    free(buf);
+}
+
+static void test_describe_connections_non_utf8_string_entry(void **state)
+{
+    (void)state;
+    /* Strings is read after the rows; an entry that is not UTF-8 fails
+     * the decode there, naming Strings and the entry's offset. */
+    kcp_describe_connections_response m, d;
+    two_rows(&m, 1);
+    size_t len;
+    uint8_t *buf = encode_describe_connections(&m, &len);
     uint8_t *mark = memchr(buf, '#', len);
     assert_non_null(mark);
     *mark = 0xff;
@@ -168,7 +213,7 @@ static void test_bad_tagged_field_inside_an_array_element(void **state)
     kcp_reader_init(&r, buf, len);
     size_t string_start = (size_t)(mark - buf) - 4; /* "idle" precedes the mark */
     unit_assert_read_error(&r, kcp_describe_connections_response_decode(&r, &d, 0), KCP_ERR_UTF8,
-                           "Connection.CloseReason", string_start);
+                           "Strings", string_start);
     kcp_describe_connections_response_free(&d);
     kcp_describe_connections_response_free(&m);
     free(buf);
@@ -235,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_api_versions_known_tag_with_wrong_size),
         cmocka_unit_test(test_api_versions_unknown_tag_is_kept),
         cmocka_unit_test(test_bad_tagged_field_inside_an_array_element),
+        cmocka_unit_test(test_describe_connections_non_utf8_string_entry),
         cmocka_unit_test(test_describe_connections_non_utf8_principal),
         cmocka_unit_test(test_describe_connections_huge_states_count),
         cmocka_unit_test(test_version_outside_the_valid_range),

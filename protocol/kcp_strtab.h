@@ -1,0 +1,51 @@
+/*
+ * kcp_strtab.h: a table of distinct strings, built while rows are encoded,
+ * for messages whose rows refer to their strings by index (the Strings of
+ * a DescribeConnections response). Adding a string the table already holds
+ * returns its first index; new strings are copied, so the caller's bytes
+ * may change or go away after the call.
+ */
+#ifndef KCP_STRTAB_H
+#define KCP_STRTAB_H
+
+#include "kcp_wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One hash slot: the hash sits next to the index so that a probe touches
+ * one cache line, not the entry and its bytes, until the hashes agree. */
+typedef struct kcp_strtab_slot {
+    uint32_t hash;
+    int32_t index1;     /* entry index + 1; 0 = empty */
+} kcp_strtab_slot;
+
+typedef struct kcp_strtab {
+    kcp_str *v;         /* the entries in index order; bytes owned by arena */
+    int32_t n, cap;
+    kcp_strtab_slot *slots; /* open addressing, at most half full */
+    uint32_t mask;      /* slots has mask + 1 entries (a power of two) */
+    kcp_arena arena;
+} kcp_strtab;
+
+/* Starts an empty table (no allocation). */
+void kcp_strtab_init(kcp_strtab *t);
+/* Frees every entry and the table's memory; the table is empty afterwards. */
+void kcp_strtab_free(kcp_strtab *t);
+/* Empties the table, keeping its memory for the next strings. */
+void kcp_strtab_reset(kcp_strtab *t);
+
+/* Index of s in the table (adding a copy if it is new), -1 for a null s,
+ * or KCP_ERR_NOMEM. */
+int32_t kcp_strtab_add(kcp_strtab *t, kcp_str s);
+/* The same, first trying entry *hint (a caller's memory of the last index
+ * for this field; start it at -1) and storing the result there: rows that
+ * repeat the previous row's string cost one comparison. */
+int32_t kcp_strtab_add_hint(kcp_strtab *t, kcp_str s, int32_t *hint);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
