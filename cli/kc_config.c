@@ -180,6 +180,25 @@ static int set_identification(kc_config *c, const prop *p, const char *key, cons
     return 0;
 }
 
+/* The answer is only worth what the brokers' identities are: librdkafka's
+ * switch to skip certificate checks is refused rather than obeyed for the
+ * bootstrap alone or for every broker. */
+static int set_verification(kc_config *c, const prop *p, const char *key, const char *value,
+                            char *errstr, size_t errstr_size)
+{
+    (void)c;
+    (void)p;
+    if (strcasecmp(value, "true") == 0)
+        return 0;
+    if (strcasecmp(value, "false") == 0)
+        return kc_errf(errstr, errstr_size,
+                       "%s=false is not supported: kafka-connections always verifies broker "
+                       "certificates (give their CA with ssl.ca.location or "
+                       "ssl.truststore.location)",
+                       key);
+    return kc_errf(errstr, errstr_size, "%s: '%s' is not true or false", key, value);
+}
+
 #define FIELD(f) offsetof(kc_config, f)
 
 static const prop props[] = {
@@ -206,6 +225,7 @@ static const prop props[] = {
      false},
     {{"bootstrap.servers", "default.api.timeout.ms"}, set_ignored, 0, false},
     {{"ssl.endpoint.identification.algorithm", NULL}, set_identification, 0, false},
+    {{"enable.ssl.certificate.verification", NULL}, set_verification, 0, false},
     {{"client.id", NULL}, set_string, FIELD(client_id), false},
 };
 

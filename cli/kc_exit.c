@@ -45,7 +45,9 @@ int kc_exit_code(const kc_result *results, size_t n, const kc_question *q)
     size_t refused = 0;
     bool incomplete = false;
     for (size_t i = 0; i < n; i++) {
-        refused += results[i].status == KC_UNAUTHORIZED;
+        /* Credentials no broker took: exit 4. A broker that took them
+         * and then denied the request is an incomplete answer (3). */
+        refused += results[i].status == KC_UNAUTHORIZED && !results[i].denied;
         incomplete |= kc_result_incomplete(&results[i], q);
     }
     if (n == 0 || refused == n)

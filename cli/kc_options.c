@@ -55,9 +55,9 @@ void kc_usage(FILE *f)
         "\n"
         "Exit status: 0 success (and with --expect-none, nothing matched); 1 --expect-none\n"
         "and something matched; 2 usage or configuration error; 3 incomplete: some broker\n"
-        "failed, or showed only the caller's own connections when others were asked about\n"
-        "(the rest is still printed, stderr says why); 4 bootstrap failed or no broker\n"
-        "accepted the credentials.\n"
+        "failed or denied the request, or showed only the caller's own connections when\n"
+        "others were asked about (the rest is still printed, stderr says why); 4 bootstrap\n"
+        "failed or no broker accepted the credentials.\n"
         "See kafka-connections(1).\n",
         f);
 }

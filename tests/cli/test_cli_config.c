@@ -280,6 +280,12 @@ static void test_every_settings_error_names_the_property(void **state)
         {ARGS("ssl.endpoint.identification.algorithm=dns"),
          "-X ssl.endpoint.identification.algorithm: 'dns' is not supported (https, or empty to "
          "disable)"},
+        {ARGS("enable.ssl.certificate.verification=false"),
+         "-X enable.ssl.certificate.verification=false is not supported: kafka-connections always "
+         "verifies broker certificates (give their CA with ssl.ca.location or "
+         "ssl.truststore.location)"},
+        {ARGS("enable.ssl.certificate.verification=maybe"),
+         "-X enable.ssl.certificate.verification: 'maybe' is not true or false"},
         {ARGS("sasl.jaas.config=" PLAIN_MODULE " required username=a;"),
          "-X sasl.jaas.config: password is missing"},
         {ARGS("sasl.jaas.config=" PLAIN_MODULE " required username=a password=\"hunter2"),

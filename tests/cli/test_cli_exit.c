@@ -110,6 +110,27 @@ static void test_no_access_at_all(void **state)
     fx_free(&f);
 }
 
+/* Exit 3, not 4, when every broker authenticated us and then denied
+ * DescribeConnections (CLUSTER_AUTHORIZATION_FAILED): the credentials
+ * work, the answer is incomplete. */
+static void test_denied_everywhere_is_incomplete(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    for (int32_t id = 0; id < 2; id++)
+        fx_broker(&f, id, "h", (uint16_t)(id + 1), KC_UNAUTHORIZED,
+                  "DescribeConnections failed: CLUSTER_AUTHORIZATION_FAILED", -1)
+            ->denied = true;
+    assert_int_equal(code(&f, false, NULL, -1, NULL), KC_EXIT_INCOMPLETE);
+    assert_int_equal(code(&f, true, NULL, -1, NULL), KC_EXIT_INCOMPLETE);
+    f.results[1].denied = false;
+    assert_int_equal(code(&f, false, NULL, -1, NULL), KC_EXIT_INCOMPLETE);
+    f.results[0].denied = false;
+    assert_int_equal(code(&f, false, NULL, -1, NULL), KC_EXIT_NO_ACCESS);
+    fx_free(&f);
+}
+
 /* Summary answers count as matches through their counts. */
 static void test_expect_none_with_summaries(void **state)
 {
@@ -169,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_status_matrix),
         cmocka_unit_test(test_no_access_at_all),
+        cmocka_unit_test(test_denied_everywhere_is_incomplete),
         cmocka_unit_test(test_expect_none_with_summaries),
         cmocka_unit_test(test_report_names_each_incomplete_broker),
         cmocka_unit_test(test_own_principal_is_known_for_sasl_only),
