@@ -114,10 +114,19 @@ static void add_summary(scan *s, const kcb_rec *r)
     summary_t *sum = &s->sums[idx];
     sum->connections++;
     count_name(s, &sum->listeners.v, &sum->listeners.n, kcb__istr_or(r->listener, ""));
-    char sw[512];
-    snprintf(sw, sizeof sw, "%s/%s", kcb__istr_or(r->sw_name, KCB_UNKNOWN),
-             kcb__istr_or(r->sw_version, KCB_UNKNOWN));
+    /* NAME/VERSION whole, however long the client made them. */
+    const char *name = kcb__istr_or(r->sw_name, KCB_UNKNOWN);
+    const char *version = kcb__istr_or(r->sw_version, KCB_UNKNOWN);
+    size_t need = strlen(name) + strlen(version) + 2;
+    char small[256], *sw = need <= sizeof small ? small : malloc(need);
+    if (!sw) {
+        s->oom = true;
+        return;
+    }
+    snprintf(sw, need, "%s/%s", name, version);
     count_name(s, &sum->client_software.v, &sum->client_software.n, sw);
+    if (sw != small)
+        free(sw);
 }
 
 /* Whether the row at (phase, seq) comes after the cursor's place. */
@@ -417,13 +426,17 @@ int kcb_describe(kcb_registry *reg, const kcb_conn *caller, int16_t api_version,
 
     /* The caller's principal changes only on its own thread, but a host may
      * call from elsewhere: read it under the shard lock. */
-    char principal[512];
     pthread_mutex_lock(&caller->shard->lock);
-    snprintf(principal, sizeof principal, "%s", kcb__istr_or(caller->rec.principal, KCB_ANONYMOUS));
+    char *principal = strdup(kcb__istr_or(caller->rec.principal, KCB_ANONYMOUS));
     pthread_mutex_unlock(&caller->shard->lock);
+    if (!principal) {
+        kcp_describe_connections_request_free(&req);
+        return describe_fail(errstr, errstr_size, "DescribeConnections: out of memory");
+    }
 
     int rc = kcb__describe_encoded(reg, principal, &req, api_version, KCB_BODY_SPLICED, response,
                                    response_len, errstr, errstr_size);
+    free(principal);
     kcp_describe_connections_request_free(&req);
     return rc;
 }

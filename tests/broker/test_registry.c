@@ -840,6 +840,35 @@ static void malformed_request_is_refused(void **state)
     assert_non_null(strstr(err, "field"));
 }
 
+/* A principal of any length (mTLS subjects can be long) is its caller's:
+ * the own-only view finds the caller's own connection. */
+static void a_long_caller_principal_is_compared_whole(void **state)
+{
+    test_env *e = *state;
+    char principal[1200] = "User:";
+    memset(principal + 5, 'x', sizeof principal - 6);
+    kcb_conn *caller = test_caller(e, principal);
+    (void)caller;
+    kcp_describe_connections_request req;
+    kcp_describe_connections_request_init(&req);
+    size_t n = kcp_describe_connections_request_size(&req, 0);
+    uint8_t *body = malloc(n);
+    assert_non_null(body);
+    kcp_writer w;
+    kcp_writer_init(&w, body, n);
+    assert_int_equal(kcp_describe_connections_request_encode(&w, &req, 0), 0);
+    test_page p = {0};
+    char err[256];
+    size_t len;
+    assert_int_equal(kcb_describe(e->reg, caller, 0, body, n, &p.bytes, &len, err, sizeof err), 0);
+    free(body);
+    test_decode(&p, len);
+    assert_true(p.resp.restricted);
+    assert_int_equal(p.resp.connections.n, 1);
+    assert_true(test_str_is(&p, p.resp.connections.v[0].principal_index, principal));
+    test_page_free(&p);
+}
+
 static void unsupported_version_gets_a_version_0_error(void **state)
 {
     test_env *e = *state;
@@ -862,6 +891,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lifecycle_of_a_sasl_connection, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(a_long_caller_principal_is_compared_whole, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(close_before_authentication_is_recorded, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(plaintext_and_tls_connections_start_open, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(hosts_and_ports_come_back_as_given, test_setup, test_teardown),
