@@ -11,16 +11,25 @@ typedef struct group {
     uint64_t count;
 } group;
 
-/* Writes the four labels into buf as one key, NUL-separated. */
-static size_t group_key(char *buf, size_t size, const char *const labels[4])
+/* Writes the four labels into *buf as one key, NUL-separated, growing *buf
+ * (*cap bytes) to fit labels of any length. Returns the key's length, or 0
+ * when out of memory. */
+static size_t group_key(char **buf, size_t *cap, const char *const labels[4])
 {
+    size_t len[4], need = 0;
+    for (int i = 0; i < 4; i++)
+        need += (len[i] = strlen(labels[i])) + 1;
+    if (need > *cap) {
+        char *b = realloc(*buf, need);
+        if (!b)
+            return 0;
+        *buf = b;
+        *cap = need;
+    }
     size_t n = 0;
     for (int i = 0; i < 4; i++) {
-        size_t l = strlen(labels[i]);
-        if (n + l + 1 > size)
-            return 0;
-        memcpy(buf + n, labels[i], l + 1);
-        n += l + 1;
+        memcpy(*buf + n, labels[i], len[i] + 1);
+        n += len[i] + 1;
     }
     return n;
 }
@@ -33,7 +42,8 @@ int kcb_registry_counts(kcb_registry *reg, kcb_count_fn fn, void *opaque)
     group *groups = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
-    char key[2048];
+    char *key = NULL;
+    size_t key_cap = 0;
 
     for (uint32_t i = 0; i < reg->cfg.shards && rc == 0; i++) {
         kcb_shard *sh = &reg->shards[i];
@@ -46,7 +56,7 @@ int kcb_registry_counts(kcb_registry *reg, kcb_count_fn fn, void *opaque)
                                      kcb__istr_or(c->rec.listener, ""),
                                      kcb__istr_or(c->rec.sw_name, KCB_UNKNOWN),
                                      kcb__istr_or(c->rec.sw_version, KCB_UNKNOWN)};
-            size_t klen = group_key(key, sizeof key, labels);
+            size_t klen = group_key(&key, &key_cap, labels);
             const char *stored;
             int64_t idx = klen ? kcb_strmap_upsert(&map, key, klen, (int64_t)n, &stored) : -1;
             if (idx < 0) {
@@ -81,6 +91,7 @@ int kcb_registry_counts(kcb_registry *reg, kcb_count_fn fn, void *opaque)
             fn(opaque, groups[i].principal, groups[i].listener, groups[i].name, groups[i].version,
                groups[i].count);
     free(groups);
+    free(key);
     kcb_strmap_free(&map);
     kcp_arena_free(&arena);
     return rc;

@@ -623,6 +623,20 @@ static void counts_for_metrics(void **state)
     assert_int_equal(got.groups, 6); /* every (principal, listener, software) differs */
 }
 
+/* Labels longer than any fixed buffer still make one group each. */
+static void counts_for_metrics_with_long_labels(void **state)
+{
+    test_env *e = *state;
+    char principal[3000] = "User:";
+    memset(principal + 5, 'p', sizeof principal - 6);
+    for (int i = 0; i < 2; i++)
+        kcb_conn_authenticated(test_caller(e, principal), principal, "PLAIN", 0, e->now);
+    test_counts got = {0};
+    assert_int_equal(kcb_registry_counts(e->reg, test_count_cb, &got), 0);
+    assert_int_equal(got.total, 2);
+    assert_int_equal(got.groups, 1);
+}
+
 /* ---- paging ---------------------------------------------------------------- */
 
 /* Lists every page; total >= 0 is the TotalCount each page must give. */
@@ -905,6 +919,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(invalid_filters_answer_invalid_request, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(authorization_matrix, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(summary_equals_counts_of_rows, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(counts_for_metrics_with_long_labels, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(history_evicts_by_size_and_age, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(counts_for_metrics, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pages_cover_every_connection_once, test_setup, test_teardown),
