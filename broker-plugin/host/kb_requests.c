@@ -355,6 +355,8 @@ static int handle_sasl_handshake(request *q)
         kcb_conn_sasl_mechanism(c->reg, mech);
     }
     c->reauthenticating = reauth;
+    if (reauth)
+        c->reauth_started_at = kb_now_ms();
     c->auth_phase = version == 0 ? KB_AUTH_RAW_TOKENS : KB_AUTH_AUTHENTICATE;
     return rc ? KCB_CLOSE_IO_ERROR : 0;
 }

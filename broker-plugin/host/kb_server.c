@@ -457,7 +457,8 @@ static void conn_event(kb_conn *c, uint32_t events)
         close_conn(c, reason);
 }
 
-/* Closes connections that sat idle or never finished authenticating. */
+/* Closes connections that sat idle or never finished authenticating, or
+ * began a re-authentication (KIP-368) and did not finish it in time. */
 static void check_timeouts(kb_thread *t, int64_t now)
 {
     const kb_config *cfg = t->srv->cfg;
@@ -466,7 +467,9 @@ static void check_timeouts(kb_thread *t, int64_t now)
         next = c->next;
         bool authenticating = !c->tls_done || (c->auth_phase != KB_AUTH_NONE &&
                                                 c->auth_phase != KB_AUTH_DONE && !c->reauthenticating);
-        if (authenticating && now - c->accepted_at > cfg->auth_timeout_ms)
+        bool reauth_stalled = c->reauthenticating && c->auth_phase != KB_AUTH_DONE &&
+                              now - c->reauth_started_at > cfg->auth_timeout_ms;
+        if ((authenticating && now - c->accepted_at > cfg->auth_timeout_ms) || reauth_stalled)
             close_conn(c, KCB_CLOSE_AUTH_TIMEOUT);
         else if (now - c->last_activity > cfg->connections_max_idle_ms)
             close_conn(c, KCB_CLOSE_IDLE_TIMEOUT);

@@ -43,6 +43,7 @@ typedef struct kb_conn {
     size_t out_len, out_off, out_cap;
     int auth_phase;                /* enum kb_auth_phase */
     bool reauthenticating;         /* KIP-368: a new exchange on a live session */
+    int64_t reauth_started_at;     /* when that exchange began: it gets the auth timeout too */
     bool api_versions_seen;        /* one valid ApiVersions allowed before auth */
     bool close_after_flush;        /* send what is queued, then close */
     int close_reason;              /* for close_after_flush */

@@ -158,5 +158,43 @@ class Reauthentication(unittest.TestCase):
         self.assertEqual(history["CloseReason"], "session expired")
 
 
+class StalledReauthentication(unittest.TestCase):
+    """A re-authentication gets connections.auth.timeout.ms like a first
+    login: one that starts and stalls is closed long before its session
+    (a minute here) would end."""
+
+    AUTH_TIMEOUT_MS = 1000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = kcluster.Cluster(support.broker_path(), nodes=1, security=("SASL_PLAINTEXT",),
+                                       properties={"connections.max.reauth.ms": 60000,
+                                                   "connections.auth.timeout.ms": cls.AUTH_TIMEOUT_MS})
+        cls.cluster.__enter__()
+        cls.node = cls.cluster.nodes[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        support.stop_cluster(cls.cluster)
+
+    def test_stalled_reauthentication_is_closed_after_the_auth_timeout(self):
+        host, port = self.node.endpoint("SASL_PLAINTEXT")
+        conn = describe.connect(host, port, "SASL_PLAINTEXT", "SCRAM-SHA-256", "alice",
+                                self.cluster.users["alice"])
+        self.addCleanup(conn.close)
+        rows = support.describe_cluster_rows(self.cluster)
+        cid = support.row_for(rows, support.socket_pair(conn.sock))["ConnectionId"]
+        started = time.monotonic()
+        conn._sasl_handshake("SCRAM-SHA-256")  # and nothing more
+        closed = self.node.wait_for_log(
+            lambda lines: [l for l in lines if l.get("event") == "closed" and l.get("conn") == cid],
+            10, "closed line of %s" % cid)
+        waited = time.monotonic() - started
+        self.assertEqual(closed[0]["reason"], "authentication timeout")
+        self.assertEqual(closed[0]["principal"], "User:alice")
+        self.assertGreaterEqual(waited, self.AUTH_TIMEOUT_MS / 1000 - 0.1)
+        self.assertLess(waited, 10)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
