@@ -147,6 +147,13 @@ class LineReader:
         return json.loads(line.decode("utf-8"))
 
 
+def ssl_config(cluster):
+    """A --command-config for cluster's SSL listener, trusting its CA."""
+    return write_properties(os.path.join(cluster.dir, "ssl.properties"), [
+        "security.protocol=SSL", "ssl.truststore.type=PEM",
+        "ssl.truststore.location=" + cluster.ca_path])
+
+
 class CliCase(unittest.TestCase):
     """Running the program; every run is checked for leaked passwords."""
 
@@ -896,9 +903,7 @@ class BrokerCertificates(CliCase):
             cls.cluster.__exit__(None, None, None)
             raise
         cls.first = one
-        cls.config = write_properties(os.path.join(cls.cluster.dir, "ssl.properties"), [
-            "security.protocol=SSL", "ssl.truststore.type=PEM",
-            "ssl.truststore.location=" + cls.cluster.ca_path])
+        cls.config = ssl_config(cls.cluster)
 
     @classmethod
     def tearDownClass(cls):
@@ -930,9 +935,7 @@ class HostnameMismatch(CliCase):
         cls.cluster = kcluster.Cluster(support.broker_path(), nodes=2, security=("SSL",),
                                        host="127.0.0.2")
         cls.cluster.__enter__()
-        cls.config = write_properties(os.path.join(cls.cluster.dir, "ssl.properties"), [
-            "security.protocol=SSL", "ssl.truststore.type=PEM",
-            "ssl.truststore.location=" + cls.cluster.ca_path])
+        cls.config = ssl_config(cls.cluster)
 
     @classmethod
     def tearDownClass(cls):
