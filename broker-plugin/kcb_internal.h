@@ -92,6 +92,7 @@ struct kcb_registry {
     _Atomic uint64_t accepted, closed, auth_failures, open;
     kcb_intern strings;        /* shared strings of every record */
     struct kcb_page_tables *_Atomic spare_tables; /* kcb_page.h */
+    uint8_t strings_key[16];   /* random key of every page's Strings hash (kcp_strtab) */
 
     pthread_mutex_t history_lock;
     kcb_conn **history;        /* ring of cfg.history_size closed connections */

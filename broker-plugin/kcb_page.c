@@ -33,6 +33,7 @@ int kcb_page_init(kcb_page *p, kcb_registry *reg, kcb_body body, int16_t version
         if (!p->tab)
             return -1;
         kcp_strtab_init(&p->tab->strings);
+        kcp_strtab_set_key(&p->tab->strings, reg->strings_key);
     }
     /* A kept memo's entries name the last page's Strings: a new hold. */
     kcb_page_locked(p);
@@ -302,6 +303,8 @@ static void add_struct(kcb_page *p, const row_t *row)
     }
     if (copy->client_host.len > 0)
         copy->client_host.ptr = id->ptr + (copy->client_host.ptr - old);
+    else if (copy->client_host.len == 0)
+        copy->client_host.ptr = "";
     p->structs[p->n++] = copy;
 }
 

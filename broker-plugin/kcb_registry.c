@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 unsigned kcb_version(void)
@@ -170,6 +171,10 @@ kcb_registry *kcb_registry_new(const kcb_host *host, const kcb_config *cfg, char
              (int)reg->cfg.max_page);
     if (parse_super_users(reg, cfg ? cfg->super_users : NULL))
         FAIL("out of memory");
+    /* Clients choose some of the strings a describe tables; a key they
+     * cannot know keeps them from making those strings collide. */
+    if (getrandom(reg->strings_key, sizeof reg->strings_key, 0) != (ssize_t)sizeof reg->strings_key)
+        FAIL("no random bytes for the strings table key");
     reg->shards = calloc(reg->cfg.shards, sizeof *reg->shards);
     reg->history = calloc(reg->cfg.history_size, sizeof *reg->history);
     if (!reg->shards || !reg->history)

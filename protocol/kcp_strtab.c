@@ -1,5 +1,7 @@
 /* Distinct strings by index: open addressing with linear probing over
- * (hash, index) slots, FNV-1a over the bytes (the strings are short). */
+ * (hash, index) slots. The hash is SipHash-1-3 (Aumasson and Bernstein's
+ * keyed hash, 1 compression and 3 finalization rounds) so that strings
+ * chosen by clients cannot be made to collide without the table's key. */
 #include "kcp_strtab.h"
 
 #include <stdlib.h>
@@ -10,12 +12,23 @@ void kcp_strtab_init(kcp_strtab *t)
     memset(t, 0, sizeof *t);
 }
 
+void kcp_strtab_set_key(kcp_strtab *t, const uint8_t key[16])
+{
+    uint64_t k[2];
+    memcpy(k, key, sizeof k);
+    t->key[0] = k[0];
+    t->key[1] = k[1];
+}
+
 void kcp_strtab_free(kcp_strtab *t)
 {
+    uint64_t key[2] = {t->key[0], t->key[1]};
     free(t->v);
     free(t->slots);
     kcp_arena_free(&t->arena);
     kcp_strtab_init(t);
+    t->key[0] = key[0];
+    t->key[1] = key[1];
 }
 
 void kcp_strtab_reset(kcp_strtab *t)
@@ -26,12 +39,48 @@ void kcp_strtab_reset(kcp_strtab *t)
     kcp_arena_reset(&t->arena);
 }
 
-static uint32_t hash_of(kcp_str s)
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3)                                                                  \
+    do {                                                                                          \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                                 \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                    \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                    \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                                 \
+    } while (0)
+
+/* Little-endian 64-bit word at p, whatever the host's byte order. */
+static uint64_t le64(const uint8_t *p)
 {
-    uint32_t h = 2166136261u;
-    for (int32_t i = 0; i < s.len; i++)
-        h = (h ^ (uint8_t)s.ptr[i]) * 16777619u;
-    return h;
+    uint64_t w = 0;
+    for (int i = 7; i >= 0; i--)
+        w = (w << 8) | p[i];
+    return w;
+}
+
+static uint32_t hash_of(const kcp_strtab *t, kcp_str s)
+{
+    const uint8_t *p = (const uint8_t *)s.ptr;
+    size_t len = (size_t)s.len, full = len & ~(size_t)7;
+    uint64_t v0 = t->key[0] ^ 0x736f6d6570736575u, v1 = t->key[1] ^ 0x646f72616e646f6du;
+    uint64_t v2 = t->key[0] ^ 0x6c7967656e657261u, v3 = t->key[1] ^ 0x7465646279746573u;
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t m = le64(p + i);
+        v3 ^= m;
+        SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    uint64_t last = (uint64_t)len << 56;
+    for (size_t i = 0; i < (len & 7); i++)
+        last |= (uint64_t)p[full + i] << (8 * i);
+    v3 ^= last;
+    SIPROUND(v0, v1, v2, v3);
+    v0 ^= last;
+    v2 ^= 0xff;
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    uint64_t h = v0 ^ v1 ^ v2 ^ v3;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static void place(kcp_strtab_slot *slots, uint32_t mask, kcp_strtab_slot e)
@@ -77,7 +126,7 @@ int32_t kcp_strtab_add(kcp_strtab *t, kcp_str s)
 {
     if (s.len < 0)
         return -1;
-    uint32_t h = hash_of(s);
+    uint32_t h = hash_of(t, s);
     if (t->slots) {
         for (uint32_t at = h & t->mask; t->slots[at].index1; at = (at + 1) & t->mask) {
             const kcp_strtab_slot *e = &t->slots[at];

@@ -26,11 +26,17 @@ typedef struct kcp_strtab {
     int32_t n, cap;
     kcp_strtab_slot *slots; /* open addressing, at most half full */
     uint32_t mask;      /* slots has mask + 1 entries (a power of two) */
+    uint64_t key[2];    /* SipHash key: all zero unless kcp_strtab_set_key() */
     kcp_arena arena;
 } kcp_strtab;
 
-/* Starts an empty table (no allocation). */
+/* Starts an empty table (no allocation) hashing with an all-zero key. */
 void kcp_strtab_init(kcp_strtab *t);
+/* Sets the table's hash key (16 bytes); call while the table is empty.
+ * Strings that clients choose (client ids, software names) land in the
+ * table, so a host keys it with random bytes: with a known key, strings
+ * made to collide would turn each lookup into a long probe. */
+void kcp_strtab_set_key(kcp_strtab *t, const uint8_t key[16]);
 /* Frees every entry and the table's memory; the table is empty afterwards. */
 void kcp_strtab_free(kcp_strtab *t);
 /* Empties the table, keeping its memory for the next strings. */

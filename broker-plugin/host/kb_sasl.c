@@ -743,6 +743,7 @@ static int kb_scram_first(kb_sasl_session *s, const uint8_t *in, size_t in_len,
     kb_scram_cred cred;
     if (kb_scram_cache_get(s->srv->scram_cache, s->mech, s->claimed, found ? password : NULL,
                            password_len, &cred) != 0) {
+        OPENSSL_cleanse(&cred, sizeof cred);
         kb_forget_password(s);
         kb_err(errstr, errstr_size, "SASL/%s: key derivation failed", s->mech);
         return kb_fail(s);

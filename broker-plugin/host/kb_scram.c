@@ -31,8 +31,9 @@
  * Salt and keys come from the caller (kb_scram_cache.c): like a Kafka
  * broker, which stores each user's salt and keys, we derive them once per
  * password rather than at every login. A user that does not exist gets a
- * salt that is just as stable, so that the server-first message does not
- * tell which user names exist.
+ * credential made the same way from a password nobody knows, so that
+ * neither the server-first message nor its timing tells which user names
+ * exist.
  *
  * User names are not SASLprep'ed, nor are passwords: Kafka's ScramFormatter
  * and librdkafka use the bytes as given, and the sasldb holds what

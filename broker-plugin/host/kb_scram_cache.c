@@ -154,24 +154,39 @@ int kb_scram_cache_get(kb_scram_cache *c, const char *mechanism, const char *use
         return -1;
     memcpy(key, mechanism, mlen + 1);
     memcpy(key + mlen + 1, user, ulen);
+    /* A name that does not exist gets what a user would: keys derived (once,
+     * like a user's) from a password no client knows, so that neither the
+     * answer nor its timing tells the two apart. */
+    unsigned char unknown[KB_TAG_BYTES];
+    const char *pw = password;
+    size_t pw_len = password_len;
     if (!password) {
-        /* Salt from the name alone; the keys are random, so nothing matches. */
-        if (kb_keyed(c, 's', key, len, digest) == 0 &&
-            RAND_bytes(cred->stored_key, sizeof cred->stored_key) == 1 &&
-            RAND_bytes(cred->server_key, sizeof cred->server_key) == 1) {
-            memcpy(cred->salt, digest, sizeof cred->salt);
-            rc = 0;
-        }
-    } else if (kb_keyed(c, 'p', password, password_len, tag) == 0) {
-        if (kb_lookup(c, key, len, tag, cred)) {
-            rc = 0;
-        } else if (RAND_bytes(digest, sizeof cred->salt) == 1 &&
-                   kb_scram_derive(mechanism, password, password_len, digest, cred) == 0) {
-            /* Storing is an optimisation: a full or failing store still logs in. */
-            (void)kb_store(c, key, len, tag, cred);
-            rc = 0;
-        }
+        if (kb_keyed(c, 's', key, len, unknown) != 0)
+            goto out;
+        pw = (const char *)unknown;
+        pw_len = sizeof unknown;
     }
+    if (kb_keyed(c, 'p', pw, pw_len, tag) != 0)
+        goto out;
+    if (kb_lookup(c, key, len, tag, cred)) {
+        rc = 0;
+        goto out;
+    }
+    /* The salt stays the same for a name and password for the process's
+     * life, even when the cache starts over. */
+    unsigned char salt_in[KB_TAG_BYTES + 256];
+    size_t salt_len = len < 256 ? len : 256;
+    memcpy(salt_in, tag, KB_TAG_BYTES);
+    memcpy(salt_in + KB_TAG_BYTES, key, salt_len);
+    if (kb_keyed(c, 's', salt_in, KB_TAG_BYTES + salt_len, digest) == 0 &&
+        kb_scram_derive(mechanism, pw, pw_len, digest, cred) == 0) {
+        /* Storing is an optimisation: a full or failing store still logs in. */
+        (void)kb_store(c, key, len, tag, cred);
+        rc = 0;
+    }
+    OPENSSL_cleanse(salt_in, sizeof salt_in);
+out:
+    OPENSSL_cleanse(unknown, sizeof unknown);
     OPENSSL_cleanse(tag, sizeof tag);
     OPENSSL_cleanse(digest, sizeof digest);
     free(key);

@@ -21,10 +21,11 @@ void kb_scram_cache_free(kb_scram_cache *c);
 
 /* Fills *cred for user's login with mechanism. password (password_len
  * bytes, not kept) is the user's cleartext password from the sasldb, or
- * NULL when there is no such user: *cred then holds a salt that stays the
- * same for that name, as a real user's does, and keys that no proof
- * matches. Thread-safe; never holds its lock while deriving. Returns 0 or
- * -1 (memory or OpenSSL). */
+ * NULL when there is no such user: *cred is then derived, once, as a
+ * user's would be, from a secret password no client knows, so that the
+ * salt and the time taken tell nothing. A name's salt stays the same while
+ * its password does. Thread-safe; never holds its lock while deriving.
+ * Returns 0 or -1 (memory or OpenSSL). */
 int kb_scram_cache_get(kb_scram_cache *c, const char *mechanism, const char *user,
                        const char *password, size_t password_len, kb_scram_cred *cred);
 

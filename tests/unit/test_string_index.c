@@ -159,6 +159,34 @@ static void test_strtab_grows_through_thousands_of_strings(void **state)
     assert_null(t.v);
 }
 
+/* The hash key changes where strings land, never which index they get;
+ * clearing the table keeps the key. */
+static void test_strtab_keyed_tables_agree_with_unkeyed_ones(void **state)
+{
+    (void)state;
+    static const uint8_t key[16] = {0x9b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xf1};
+    kcp_strtab plain, keyed;
+    kcp_strtab_init(&plain);
+    kcp_strtab_init(&keyed);
+    kcp_strtab_set_key(&keyed, key);
+    char name[32];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < MANY; i++) {
+            format_name(name, sizeof name, i % 1500);
+            assert_int_equal(kcp_strtab_add(&keyed, kcp_str_c(name)),
+                             kcp_strtab_add(&plain, kcp_str_c(name)));
+        }
+        assert_int_equal(keyed.n, 1500);
+        /* The slots differ: the same strings, placed by another hash. */
+        assert_int_equal(keyed.mask, plain.mask);
+        assert_memory_not_equal(keyed.slots, plain.slots,
+                                ((size_t)keyed.mask + 1) * sizeof *keyed.slots);
+        kcp_strtab_free(&keyed);
+        kcp_strtab_free(&plain);
+        assert_memory_equal(keyed.key, key, sizeof key);
+    }
+}
+
 static void test_strtab_reset_starts_over(void **state)
 {
     (void)state;
@@ -477,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_strtab_null_is_minus_one_and_adds_nothing),
         cmocka_unit_test(test_strtab_hint_same_different_and_stale),
         cmocka_unit_test(test_strtab_grows_through_thousands_of_strings),
+        cmocka_unit_test(test_strtab_keyed_tables_agree_with_unkeyed_ones),
         cmocka_unit_test(test_strtab_reset_starts_over),
         cmocka_unit_test(test_strtab_copies_outlive_the_callers_buffer),
         cmocka_unit_test(test_check_field_table_matches_the_spec),
