@@ -214,6 +214,41 @@ class BadInput(unittest.TestCase):
                                    "protocol violation", "illegal_sasl_state")
         self.assertEqual(received, b"")
 
+    def test_client_software_outside_kip_511_gets_invalid_request(self):
+        """ApiVersions v3 names its client software with KIP-511's pattern
+        [a-zA-Z0-9](?:[a-zA-Z0-9-.]*[a-zA-Z0-9])?; anything else is answered
+        INVALID_REQUEST (42) and the connection stays usable."""
+        def compact(text):
+            data, n, out = text.encode(), len(text.encode()) + 1, b""
+            while n >= 0x80:  # unsigned varint of length + 1
+                out += bytes([(n & 0x7f) | 0x80])
+                n >>= 7
+            return out + bytes([n]) + data
+
+        def recv_exact(sock, n):
+            data = b""
+            while len(data) < n:
+                chunk = sock.recv(n - len(data))
+                if not chunk:
+                    raise AssertionError("the broker closed the connection")
+                data += chunk
+            return data
+
+        s = self.open_raw("PLAINTEXT")
+        cases = [("bad name", "1.0", 42), ("-lead", "1", 42), ("trail.", "1", 42),
+                 ("ok", "1.0_beta", 42), ("x" * 256, "1", 42), ("a.b-c", "1.2-rc1", 0),
+                 ("7", "", 0), ("x" * 255, "9", 0)]
+        for i, (name, version, want) in enumerate(cases):
+            # Request header v2: the v1 fields, then no tagged fields.
+            header = request_header(18, 3, correlation_id=100 + i) + b"\x00"
+            s.sendall(frame(header + compact(name) + compact(version) + b"\x00"))
+            size, = struct.unpack(">i", recv_exact(s, 4))
+            answer = recv_exact(s, size)
+            correlation, error = struct.unpack(">ih", answer[:6])
+            self.assertEqual(correlation, 100 + i)
+            self.assertEqual(error, want, "name %r version %r" % (name[:20], version))
+        s.close()
+
     # ---- the client goes away ---------------------------------------------------
 
     def test_client_reset_is_client_closed(self):
