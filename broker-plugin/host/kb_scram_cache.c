@@ -27,7 +27,8 @@ typedef struct kb_entry {
 
 struct kb_scram_cache {
     pthread_mutex_t lock;
-    unsigned char secret[64]; /* two keys: password digests, unknown users' salts */
+    unsigned char secret[64]; /* two keys: password digests ('p'); salts and the
+                               * stand-in passwords of unknown names ('s') */
     kb_entry slots[KB_CACHE_SLOTS];
     size_t used;
 };
@@ -65,8 +66,8 @@ void kb_scram_cache_free(kb_scram_cache *c)
     free(c);
 }
 
-/* HMAC-SHA-256 of data under one of the cache's two secrets: the password
- * digests and the unknown users' salts never share a key. */
+/* HMAC-SHA-256 of data under one of the cache's two secrets, so that a
+ * password digest and a salt or stand-in password never share a key. */
 static int kb_keyed(const kb_scram_cache *c, char which, const void *data, size_t len,
                     unsigned char out[KB_TAG_BYTES])
 {
