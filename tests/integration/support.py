@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 sys.dont_write_bytecode = True
 import describe  # noqa: E402
@@ -64,6 +65,27 @@ def stop_cluster(cluster):
     cluster.__exit__(None, None, None)
     if bad:
         raise AssertionError("\n".join(bad))
+
+
+class OneBrokerCase(unittest.TestCase):
+    """Tests against one broker, started once for the class and stopped
+    (cleanly, see stop_cluster) after it: SECURITY and PROPERTIES say how."""
+    SECURITY = kcluster.PROTOCOLS
+    PROPERTIES = {}
+    cluster = None
+    node = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = kcluster.Cluster(broker_path(), nodes=1, security=cls.SECURITY,
+                                       properties=cls.PROPERTIES)
+        cls.cluster.__enter__()
+        cls.node = cls.cluster.nodes[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.cluster:
+            stop_cluster(cls.cluster)
 
 
 # ---- a cluster's addresses and credentials -----------------------------------

@@ -26,7 +26,6 @@ import unittest
 
 sys.dont_write_bytecode = True
 import describe  # noqa: E402
-import kcluster  # noqa: E402
 import support  # noqa: E402
 
 AUTH_TIMEOUT_MS = 1500
@@ -45,23 +44,11 @@ def frame(payload):
     return struct.pack(">i", len(payload)) + payload
 
 
-class BadInput(unittest.TestCase):
-    cluster = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = kcluster.Cluster(
-            support.broker_path(), nodes=1, security=("PLAINTEXT", "SSL", "SASL_PLAINTEXT"),
-            properties={"connections.auth.timeout.ms": AUTH_TIMEOUT_MS,
-                        "connections.max.idle.ms": IDLE_TIMEOUT_MS,
-                        "socket.request.max.bytes": 1 << 20})
-        cls.cluster.__enter__()
-        cls.node = cls.cluster.nodes[0]
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.cluster:
-            support.stop_cluster(cls.cluster)
+class BadInput(support.OneBrokerCase):
+    SECURITY = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT")
+    PROPERTIES = {"connections.auth.timeout.ms": AUTH_TIMEOUT_MS,
+                  "connections.max.idle.ms": IDLE_TIMEOUT_MS,
+                  "socket.request.max.bytes": 1 << 20}
 
     def setUp(self):
         # Cleanups run last-in first-out: this one, after every close.
@@ -218,36 +205,17 @@ class BadInput(unittest.TestCase):
         """ApiVersions v3 names its client software with KIP-511's pattern
         [a-zA-Z0-9](?:[a-zA-Z0-9-.]*[a-zA-Z0-9])?; anything else is answered
         INVALID_REQUEST (42) and the connection stays usable."""
-        def compact(text):
-            data, n, out = text.encode(), len(text.encode()) + 1, b""
-            while n >= 0x80:  # unsigned varint of length + 1
-                out += bytes([(n & 0x7f) | 0x80])
-                n >>= 7
-            return out + bytes([n]) + data
-
-        def recv_exact(sock, n):
-            data = b""
-            while len(data) < n:
-                chunk = sock.recv(n - len(data))
-                if not chunk:
-                    raise AssertionError("the broker closed the connection")
-                data += chunk
-            return data
-
-        s = self.open_raw("PLAINTEXT")
+        host, port = self.node.endpoint("PLAINTEXT")
+        conn = describe.Connection(host, port)
+        self.addCleanup(conn.close)
         cases = [("bad name", "1.0", 42), ("-lead", "1", 42), ("trail.", "1", 42),
                  ("ok", "1.0_beta", 42), ("x" * 256, "1", 42), ("a.b-c", "1.2-rc1", 0),
                  ("7", "", 0), ("x" * 255, "9", 0)]
-        for i, (name, version, want) in enumerate(cases):
-            # Request header v2: the v1 fields, then no tagged fields.
-            header = request_header(18, 3, correlation_id=100 + i) + b"\x00"
-            s.sendall(frame(header + compact(name) + compact(version) + b"\x00"))
-            size, = struct.unpack(">i", recv_exact(s, 4))
-            answer = recv_exact(s, size)
-            correlation, error = struct.unpack(">ih", answer[:6])
-            self.assertEqual(correlation, 100 + i)
-            self.assertEqual(error, want, "name %r version %r" % (name[:20], version))
-        s.close()
+        for name, version, want in cases:
+            body = describe.Writer().compact_string(name).compact_string(version).no_tags()
+            answer = conn.request(describe.API_VERSIONS, 3, bytes(body.buf), True, False)
+            self.assertEqual(answer.int16("ErrorCode"), want,
+                             "name %r version %r" % (name[:20], version))
 
     # ---- the client goes away ---------------------------------------------------
 

@@ -20,7 +20,6 @@ from collections import Counter
 
 sys.dont_write_bytecode = True
 import describe  # noqa: E402
-import kcluster  # noqa: E402
 import support  # noqa: E402
 
 RAW = int(os.environ.get("ITEST_LOAD_RAW", 7000))
@@ -38,19 +37,15 @@ def raise_nofile(need):
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
-class ManyIdleConnections(unittest.TestCase):
-    cluster = None
+class ManyIdleConnections(support.OneBrokerCase):
+    SECURITY = ("PLAINTEXT", "SASL_PLAINTEXT")
+    PROPERTIES = {"num.network.threads": 2, "connections.history.size": max(1000, 2 * CLOSE)}
     held = []
 
     @classmethod
     def setUpClass(cls):
         raise_nofile(RAW + SOFTWARE + SASL + 256)
-        cls.cluster = kcluster.Cluster(support.broker_path(), nodes=1,
-                                       security=("PLAINTEXT", "SASL_PLAINTEXT"),
-                                       properties={"num.network.threads": 2,
-                                                   "connections.history.size": max(1000, 2 * CLOSE)})
-        cls.cluster.__enter__()
-        cls.node = cls.cluster.nodes[0]
+        super().setUpClass()
         try:
             cls.open_all()
         except BaseException:
@@ -81,8 +76,7 @@ class ManyIdleConnections(unittest.TestCase):
         for c in cls.held:
             c.close()
         cls.held = []
-        if cls.cluster:
-            support.stop_cluster(cls.cluster)
+        super().tearDownClass()
 
     def admin(self):
         """An admin connection, once the previous test's has gone."""

@@ -17,27 +17,14 @@ import unittest
 
 sys.dont_write_bytecode = True
 import describe  # noqa: E402
-import kcluster  # noqa: E402
 import support  # noqa: E402
 
 REAUTH_MS = 3000
 
 
-class Reauthentication(unittest.TestCase):
-    cluster = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = kcluster.Cluster(support.broker_path(), nodes=1,
-                                       security=("SASL_PLAINTEXT", "SASL_SSL"),
-                                       properties={"connections.max.reauth.ms": REAUTH_MS})
-        cls.cluster.__enter__()
-        cls.node = cls.cluster.nodes[0]
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.cluster:
-            support.stop_cluster(cls.cluster)
+class Reauthentication(support.OneBrokerCase):
+    SECURITY = ("SASL_PLAINTEXT", "SASL_SSL")
+    PROPERTIES = {"connections.max.reauth.ms": REAUTH_MS}
 
     def connect(self, user="alice", mechanism="SCRAM-SHA-256", listener="SASL_PLAINTEXT"):
         host, port = self.node.endpoint(listener)
@@ -158,24 +145,15 @@ class Reauthentication(unittest.TestCase):
         self.assertEqual(history["CloseReason"], "session expired")
 
 
-class StalledReauthentication(unittest.TestCase):
+class StalledReauthentication(support.OneBrokerCase):
     """A re-authentication gets connections.auth.timeout.ms like a first
     login: one that starts and stalls is closed long before its session
     (a minute here) would end."""
 
     AUTH_TIMEOUT_MS = 1000
-
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = kcluster.Cluster(support.broker_path(), nodes=1, security=("SASL_PLAINTEXT",),
-                                       properties={"connections.max.reauth.ms": 60000,
-                                                   "connections.auth.timeout.ms": cls.AUTH_TIMEOUT_MS})
-        cls.cluster.__enter__()
-        cls.node = cls.cluster.nodes[0]
-
-    @classmethod
-    def tearDownClass(cls):
-        support.stop_cluster(cls.cluster)
+    SECURITY = ("SASL_PLAINTEXT",)
+    PROPERTIES = {"connections.max.reauth.ms": 60000,
+                  "connections.auth.timeout.ms": AUTH_TIMEOUT_MS}
 
     def test_stalled_reauthentication_is_closed_after_the_auth_timeout(self):
         host, port = self.node.endpoint("SASL_PLAINTEXT")
