@@ -121,8 +121,9 @@ typedef struct mover {
 
 /* Where ptr (len bytes) lives once the frame is gone. An empty string
  * points at a constant, so that nothing is left pointing into the frame. */
-static const void *move(mover *mv, const void *ptr, int32_t len)
+static const void *move(void *opaque, const void *ptr, int32_t len)
 {
+    mover *mv = opaque;
     uintptr_t at = (uintptr_t)ptr;
     if (!ptr || at < mv->lo || at >= mv->hi || len < 0)
         return ptr;
@@ -133,44 +134,6 @@ static const void *move(mover *mv, const void *ptr, int32_t len)
     return to;
 }
 
-#define MOVE(mv, field) ((field).ptr = move((mv), (field).ptr, (field).len))
-
-static void move_tags(mover *mv, kcp_raw_tags *t)
-{
-    for (uint32_t i = 0; i < t->n; i++)
-        MOVE(mv, t->v[i].data);
-}
-
-static void move_counts(mover *mv, kcp_describe_connections_response_count_by_name *v, int32_t n)
-{
-    for (int32_t i = 0; i < n; i++) {
-        MOVE(mv, v[i].name);
-        move_tags(mv, &v[i].unknown_tags);
-    }
-}
-
-/* Every string and bytes field of a DescribeConnections response. */
-static void move_page(mover *mv, kcp_describe_connections_response *m)
-{
-    MOVE(mv, m->error_message);
-    MOVE(mv, m->next_cursor);
-    move_tags(mv, &m->unknown_tags);
-    for (int32_t i = 0; i < m->summaries.n; i++) {
-        kcp_describe_connections_response_principal_summary *s = &m->summaries.v[i];
-        MOVE(mv, s->principal);
-        move_counts(mv, s->listeners.v, s->listeners.n);
-        move_counts(mv, s->client_software.v, s->client_software.n);
-        move_tags(mv, &s->unknown_tags);
-    }
-    for (int32_t i = 0; i < m->connections.n; i++) {
-        MOVE(mv, m->connections.v[i].connection_id);
-        MOVE(mv, m->connections.v[i].client_host);
-        move_tags(mv, &m->connections.v[i].unknown_tags);
-    }
-    for (int32_t i = 0; i < m->strings.n; i++)
-        MOVE(mv, m->strings.v[i]);
-}
-
 /* Moves what m refers to out of frame (len bytes) into *bytes (malloc'd;
  * NULL when m refers to nothing there). Returns 0, or -1 when out of
  * memory (m unchanged). */
@@ -178,7 +141,7 @@ static int keep_referenced(kcp_describe_connections_response *m, const uint8_t *
                            uint8_t **bytes)
 {
     mover mv = {(uintptr_t)frame, (uintptr_t)frame + len, NULL, 0};
-    move_page(&mv, m);
+    kcp_describe_connections_response_views(m, move, &mv);
     *bytes = NULL;
     if (mv.size == 0)
         return 0;
@@ -186,7 +149,7 @@ static int keep_referenced(kcp_describe_connections_response *m, const uint8_t *
     if (!mv.out)
         return -1;
     mv.size = 0;
-    move_page(&mv, m);
+    kcp_describe_connections_response_views(m, move, &mv);
     *bytes = mv.out;
     return 0;
 }

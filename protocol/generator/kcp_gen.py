@@ -48,6 +48,8 @@ INT_LIMITS = {
     "int64": (-(1 << 63), (1 << 63) - 1),
 }
 NULLABLE_TYPES = ("string", "bytes", "records")
+# Types held as a view (ptr, len) into the decoded buffer.
+VIEW_TYPES = ("string", "bytes", "records")
 FIELD_KEYS = {"name", "type", "versions", "nullableVersions", "taggedVersions", "tag",
               "default", "ignorable", "mapKey", "entityType", "about", "fields",
               "zeroCopy", "flexibleVersions"}
@@ -466,6 +468,10 @@ def emit_header(specs):
     o('extern "C" {')
     o("#endif")
     o()
+    o("/* Called by the _views() functions on one string or bytes view (ptr,")
+    o(" * len; len < 0 for null); returns the pointer the view is to hold. */")
+    o("typedef const void *(*kcp_view_fn)(void *opaque, const void *ptr, int32_t len);")
+    o()
     apis = api_list(specs)
     o("/* APIs known to this build, in apiKey order. */")
     o("typedef enum kcp_api_id {")
@@ -535,6 +541,10 @@ def emit_header(specs):
         o("/* Checks that m can be encoded at version: nulls only where nullable,")
         o(" * no non-default value in a field the version lacks. 0 or a kcp_err. */")
         o("int %s_validate(const %s *m, int16_t version, char *errstr, size_t errstr_size);" % (p, p))
+        o("/* Calls fn on every string and bytes view of m, nested ones and unknown")
+        o(" * tagged fields included, and stores what it returns: e.g. to move the")
+        o(" * views out of the buffer m was decoded from before that buffer goes. */")
+        o("void %s_views(%s *m, kcp_view_fn fn, void *opaque);" % (p, p))
         o()
     o("/* Generic access to every message, for fuzzing and tests. */")
     o("typedef struct kcp_message_desc {")
@@ -916,6 +926,32 @@ class CodecEmitter:
             o()
 
     # ---- validate --------------------------------------------------------
+    def emit_views(self, st):
+        """Every view of st, whatever the version: fields a version lacks
+        hold their defaults, which fn sees like any other view."""
+        o = self.o
+        o("static void %s_visit(%s *m, kcp_view_fn fn, void *opaque)" % (st.cname, st.cname))
+        o("{")
+        o("    (void)m; (void)fn; (void)opaque;")
+        for f in st.fields:
+            acc = "m->" + f.cname
+            if f.is_array and (f.struct is not None or f.base in VIEW_TYPES):
+                o("    for (int32_t i = 0; i < %s.n; i++)" % acc)
+                if f.struct is not None:
+                    o("        %s_visit(&%s.v[i], fn, opaque);" % (f.struct.cname, acc))
+                else:
+                    o("        %s.v[i].ptr = fn(opaque, %s.v[i].ptr, %s.v[i].len);" % (acc, acc, acc))
+            elif f.struct is not None:
+                o("    %s_visit(&%s, fn, opaque);" % (f.struct.cname, acc))
+            elif f.base in VIEW_TYPES and not f.is_array:
+                o("    %s.ptr = fn(opaque, %s.ptr, %s.len);" % (acc, acc, acc))
+        if self.spec.flexible is not None:
+            o("    for (uint32_t i = 0; i < m->unknown_tags.n; i++)")
+            o("        m->unknown_tags.v[i].data.ptr = fn(opaque, m->unknown_tags.v[i].data.ptr,")
+            o("                                           m->unknown_tags.v[i].data.len);")
+        o("}")
+        o()
+
     def emit_validate(self, st):
         o = self.o
         o("static int %s_check(const %s *m, int16_t v, char *errstr, size_t errstr_size)"
@@ -1013,6 +1049,7 @@ def emit_source(specs):
             o("static void %s_write(kcp_writer *w, const %s *m, int16_t v);" % (st.cname, st.cname))
             o("static int %s_read(kcp_reader *restrict r, kcp_arena *a, %s *restrict m, int16_t v);" % (st.cname, st.cname))
             o("static int %s_check(const %s *m, int16_t v, char *errstr, size_t errstr_size);" % (st.cname, st.cname))
+            o("static void %s_visit(%s *m, kcp_view_fn fn, void *opaque);" % (st.cname, st.cname))
         o()
         for st in structs:
             em.emit_init(st)
@@ -1021,6 +1058,7 @@ def emit_source(specs):
             em.emit_tag_readers(st)
             em.emit_read(st)
             em.emit_validate(st)
+            em.emit_views(st)
         for st in spec.all_structs():
             o.function("size_t %s_size(const %s *s, int16_t version)" % (st.cname, st.cname),
                        "return %s_size_v(s, version);" % st.cname)
@@ -1056,6 +1094,8 @@ def emit_source(specs):
                    % (spec.name, lo, hi),
                    "r->what = names[version - %d];" % lo,
                    "return %s_read(r, &m->arena, m, version);" % p)
+        o.function("void %s_views(%s *m, kcp_view_fn fn, void *opaque)" % (p, p),
+                   "%s_visit(m, fn, opaque);" % p)
         o.function("int %s_validate(const %s *m, int16_t version, char *errstr, size_t errstr_size)" % (p, p),
                    outside,
                    '    return check_fail(errstr, errstr_size, KCP_ERR_VERSION, "%s", version, "is outside the valid versions");' % spec.name,
