@@ -85,47 +85,16 @@ static int grow_buf(kcb_page *p, size_t need)
     return 0;
 }
 
-/* Whether n bytes at a and b are alike. Most strings of a row are short
- * (addresses, versions), where two overlapping loads beat a call. */
-static inline bool bytes_eq(const char *a, const char *b, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
-/* Looks s up in Strings (adding it if new) and keeps its index in *hint.
+/* The Strings index of s (-1 for null) through the field's hint, which is
+ * an index, never a pointer: the record's strings may be freed and their
+ * addresses reused once a shard is unlocked, so only bytes are compared.
  * Running out of memory marks the page. */
-static int32_t str_lookup(kcb_page *p, kcp_str s, int32_t *hint)
-{
-    int32_t i = kcp_strtab_add(&p->tab->strings, s);
-    if (i >= 0)
-        *hint = i;
-    else if (i < -1)
-        p->oom = true;
-    return i;
-}
-
-/* The Strings index of s (-1 for null), through the field's hint: this is
- * kcp_strtab_add_hint() with its first test inline, as rows mostly repeat
- * the previous row's string. The hint is an index, never a pointer: the
- * record's strings may be freed and their addresses reused once a shard is
- * unlocked, so only the bytes are compared. */
 static inline int32_t str_index(kcb_page *p, kcp_str s, int32_t *hint)
 {
-    const kcp_strtab *t = &p->tab->strings;
-    int32_t h = *hint;
-    if (s.len < 0)
-        return -1;
-    if (h >= 0 && h < t->n && t->v[h].len == s.len && bytes_eq(t->v[h].ptr, s.ptr, (size_t)s.len))
-        return h;
-    return str_lookup(p, s, hint);
+    int32_t i = kcp_strtab_add_hint(&p->tab->strings, s, hint);
+    if (i < -1)
+        p->oom = true;
+    return i;
 }
 
 /* Empties the memo by moving to a new generation. */

@@ -145,16 +145,3 @@ int32_t kcp_strtab_add(kcp_strtab *t, kcp_str s)
     place(t->slots, t->mask, (kcp_strtab_slot){h, i + 1});
     return i;
 }
-
-int32_t kcp_strtab_add_hint(kcp_strtab *t, kcp_str s, int32_t *hint)
-{
-    if (s.len < 0)
-        return -1;
-    int32_t i = *hint;
-    if (i >= 0 && i < t->n && kcp_str_eq(t->v[i], s))
-        return i;
-    i = kcp_strtab_add(t, s);
-    if (i >= 0)
-        *hint = i;
-    return i;
-}

@@ -45,10 +45,37 @@ void kcp_strtab_reset(kcp_strtab *t);
 /* Index of s in the table (adding a copy if it is new), -1 for a null s,
  * or KCP_ERR_NOMEM. */
 int32_t kcp_strtab_add(kcp_strtab *t, kcp_str s);
+/* Whether n bytes at a and b are alike; most table strings are short
+ * (addresses, versions), where two overlapping loads beat a call. */
+static inline bool kcp__short_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* The same, first trying entry *hint (a caller's memory of the last index
  * for this field; start it at -1) and storing the result there: rows that
- * repeat the previous row's string cost one comparison. */
-int32_t kcp_strtab_add_hint(kcp_strtab *t, kcp_str s, int32_t *hint);
+ * repeat the previous row's string cost one comparison. Inline, as an
+ * encoder calls it for every string of every row. */
+static inline int32_t kcp_strtab_add_hint(kcp_strtab *t, kcp_str s, int32_t *hint)
+{
+    if (s.len < 0)
+        return -1;
+    int32_t h = *hint;
+    if (h >= 0 && h < t->n && t->v[h].len == s.len && kcp__short_eq(t->v[h].ptr, s.ptr, (size_t)s.len))
+        return h;
+    int32_t i = kcp_strtab_add(t, s);
+    if (i >= 0)
+        *hint = i;
+    return i;
+}
 
 #ifdef __cplusplus
 }
