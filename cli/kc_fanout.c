@@ -13,9 +13,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KC_MAX_THREADS 16
+/* How often the waiting thread passes the count of answers on. */
+#define PROGRESS_POLL_NS 100000000L
 
 typedef struct fanout {
     const kc_broker *brokers;
@@ -34,11 +37,14 @@ typedef struct worker {
     pthread_t thread;
 } worker;
 
+/* Wakes the waiting thread only for the last broker: a wake-up per
+ * broker costs the workers and the brokers CPU they share on a small
+ * machine, and progress is drawn on a timer anyway. */
 static void finished(fanout *f)
 {
     pthread_mutex_lock(&f->lock);
-    f->done++;
-    pthread_cond_signal(&f->changed);
+    if (++f->done == f->n)
+        pthread_cond_signal(&f->changed);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -157,7 +163,11 @@ size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
     f.env = (kc_conn_env){.s = s, .req = req, .max_rows = max_rows};
     atomic_init(&f.next, 0);
     pthread_mutex_init(&f.lock, NULL);
-    pthread_cond_init(&f.changed, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&f.changed, &attr);
+    pthread_condattr_destroy(&attr);
     char tls_error[512] = "";
     if (kc_uses_tls(s)) {
         f.env.tls = kc_tls_ctx_new(s, tls_error, sizeof tls_error);
@@ -195,7 +205,14 @@ size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
             pthread_mutex_lock(&f.lock);
             continue;
         }
-        pthread_cond_wait(&f.changed, &f.lock);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += PROGRESS_POLL_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&f.changed, &f.lock, &until);
     }
     pthread_mutex_unlock(&f.lock);
     for (size_t t = 0; t < started; t++)

@@ -126,8 +126,9 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
 void kc_brokers_free(kc_broker *brokers, size_t n);
 
 /* Progress callback: done of total brokers have finished. Called in the
- * thread that called kc_fanout(), one call at a time, done never going
- * down; the last call has done == total. */
+ * thread that called kc_fanout(), one call at a time, about every 100 ms
+ * while answers are coming in, done never going down; the last call has
+ * done == total. */
 typedef void (*kc_progress_fn)(void *opaque, size_t done, size_t total);
 
 /* Asks every broker in parallel (at most s->parallelism at once, each
