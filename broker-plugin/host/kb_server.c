@@ -145,7 +145,8 @@ static void set_interest(kb_conn *c, bool want_write)
     bool want_read = !c->close_after_flush && c->out_len <= OUT_HIGH_WATER;
     struct epoll_event ev = {.events = (want_read ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0),
                              .data.ptr = c};
-    epoll_ctl(c->thread->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    if (ev.events != c->interest && epoll_ctl(c->thread->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+        c->interest = ev.events;
 }
 
 static void close_conn(kb_conn *c, int reason)
@@ -190,6 +191,8 @@ static void numeric_name(const struct sockaddr_storage *ss, char *host, size_t h
     *port = ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
                                       : ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
+
+static void conn_event(kb_conn *c, uint32_t events);
 
 static void accept_one(kb_thread *t, size_t l, int fd)
 {
@@ -252,7 +255,11 @@ static void accept_one(kb_thread *t, size_t l, int fd)
     atomic_fetch_add(&srv->open_conns, 1);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev);
+    c->interest = EPOLLIN;
     kb_log(KB_INFO, "accepted", "conn", kcb_conn_id(c->reg), "listener", ep->listener, NULL);
+    /* Kafka clients speak first, and often the first request (or TLS
+     * ClientHello) is already here: serving it now saves a wake-up. */
+    conn_event(c, EPOLLIN);
 }
 
 static void accept_ready(kb_thread *t, size_t l)

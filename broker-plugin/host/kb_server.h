@@ -46,6 +46,7 @@ typedef struct kb_conn {
     int64_t reauth_started_at;     /* when that exchange began: it gets the auth timeout too */
     bool api_versions_seen;        /* one valid ApiVersions allowed before auth */
     bool close_after_flush;        /* send what is queued, then close */
+    uint32_t interest;             /* epoll events registered now */
     int close_reason;              /* for close_after_flush */
     kb_sasl_session *sasl;
     char *mechanism;               /* chosen in SaslHandshake */
