@@ -2,6 +2,7 @@
  * servers with the operator's security settings gives every broker's node
  * id, host and port on that listener. */
 #include "kc_net.h"
+#include "kc_sasl.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -161,6 +162,7 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
 {
     *brokers = NULL;
     *n = 0;
+    kc_sasl_global_init(); /* before librdkafka's: see kc_sasl.h */
     boot b = {.secrets = {s->sasl_password, s->ssl_key_password}};
     char why[512];
     rd_kafka_conf_t *conf = make_conf(s, bootstrap_servers, &b, why, sizeof why);

@@ -1,8 +1,10 @@
-/* SASL client sessions on libsasl2 (its client plugins do PLAIN and
- * SCRAM, RFC 4616 / RFC 5802 and 7677). */
+/* SASL client sessions on libsasl2: its PLAIN plugin (RFC 4616), and for
+ * SCRAM (RFC 5802 and 7677) the mechanism of kc_sasl_scram.h, which
+ * keeps a run's derived keys, in place of libsasl2's own. */
 #include "kc_sasl.h"
 
 #include "kc_net.h"
+#include "kc_sasl_scram.h"
 
 #include <pthread.h>
 #include <sasl/sasl.h>
@@ -24,9 +26,24 @@ struct kc_sasl {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = SASL_FAIL;
 
+/* Keeps libsasl2's SCRAM plugin from loading: two plugins under one
+ * mechanism name would leave the choice to libsasl2's plugin order. */
+static int verify_plugin(void *context, const char *file, sasl_verify_type_t type)
+{
+    (void)context;
+    return type == SASL_VRFY_PLUGIN && kc_sasl_scram_replaces(file) ? SASL_CONTINUE : SASL_OK;
+}
+
+static const sasl_callback_t global_callbacks[] = {
+    {SASL_CB_VERIFYFILE, KC_SASL_CB(verify_plugin), NULL},
+    {SASL_CB_LIST_END, NULL, NULL},
+};
+
 static void init_client(void)
 {
-    init_rc = sasl_client_init(NULL);
+    init_rc = sasl_client_init(global_callbacks);
+    if (init_rc == SASL_OK)
+        init_rc = kc_sasl_scram_register();
 }
 
 static int get_authname(void *context, int id, const char **result, unsigned *len)
@@ -58,10 +75,15 @@ static const char *detail(kc_sasl *s, int rc)
     return d && *d ? d : sasl_errstring(rc, NULL, NULL);
 }
 
+void kc_sasl_global_init(void)
+{
+    pthread_once(&init_once, init_client);
+}
+
 kc_sasl *kc_sasl_new(const char *host, const char *username, const char *password, char *err,
                      size_t err_size)
 {
-    pthread_once(&init_once, init_client);
+    kc_sasl_global_init();
     if (init_rc != SASL_OK) {
         kc_fmt(err, err_size, "cannot initialise libsasl2: %s", sasl_errstring(init_rc, NULL, NULL));
         return NULL;

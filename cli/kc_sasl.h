@@ -1,6 +1,8 @@
 /*
  * kc_sasl.h: the client side of a SASL exchange (PLAIN, SCRAM-SHA-256,
- * SCRAM-SHA-512) through libsasl2's client API. Kafka carries the tokens
+ * SCRAM-SHA-512) through libsasl2's client API; the SCRAM mechanism is
+ * kc_sasl_scram.h's, which derives a salted password once per run and
+ * salt instead of once per connection. Kafka carries the tokens
  * in SaslAuthenticate; this module only turns server tokens into client
  * tokens and checks the server's proof (SCRAM's final message).
  */
@@ -17,6 +19,12 @@ enum kc_sasl_state {
     KC_SASL_DONE = 0,     /* the client is satisfied; send *out if it is not empty */
     KC_SASL_FAILED = -1   /* err says why */
 };
+
+/* Initialises libsasl2's client side with this module's SCRAM, once per
+ * process. Call it before librdkafka's rd_kafka_new(): librdkafka
+ * initialises libsasl2 too, and the first caller decides which plugins
+ * load. kc_sasl_new() calls it as well. */
+void kc_sasl_global_init(void);
 
 /* A session with broker host for username/password (copied; the password
  * copy is wiped on free). Returns NULL with err on failure. */

@@ -831,6 +831,7 @@ static const prop props[] = {
     CHECK("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512", parse_mechanisms),
     STRING("sasl.sasldb.path", NULL, parse_optional, sasldb_path),
     STRING("sasl.realm", "kafka", parse_nonempty, sasl_realm),
+    STRING("sasl.scram.salt.secret", NULL, parse_optional, sasl_scram_salt_secret),
     STRING("super.users", NULL, parse_super_users, super_users),
     NUMBER("connections.max.idle.ms", "600000", connections_max_idle_ms, 1, MS_MAX),
     NUMBER("connections.max.reauth.ms", "0", connections_max_reauth_ms, 0, MS_MAX),
@@ -1077,6 +1078,9 @@ void kb_config_free(kb_config *cfg)
         free(cfg->sasl_mechanisms[i]);
     free(cfg->sasl_mechanisms);
     free(cfg->sasldb_path);
+    if (cfg->sasl_scram_salt_secret)
+        explicit_bzero(cfg->sasl_scram_salt_secret, strlen(cfg->sasl_scram_salt_secret));
+    free(cfg->sasl_scram_salt_secret);
     free(cfg->sasl_realm);
     free(cfg->super_users);
     free(cfg->ssl_keystore_location);

@@ -39,6 +39,7 @@ typedef struct kb_config {
     char **sasl_mechanisms;            /* sasl.enabled.mechanisms; default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512 */
     size_t n_sasl_mechanisms;
     char *sasldb_path;                 /* sasl.sasldb.path; required with a SASL listener */
+    char *sasl_scram_salt_secret;      /* sasl.scram.salt.secret; NULL: salts per process */
     char *sasl_realm;                  /* sasl.realm; default "kafka" */
     char *super_users;                 /* super.users, "User:a;User:b"; may be NULL */
     int64_t connections_max_idle_ms;   /* default 600000 */

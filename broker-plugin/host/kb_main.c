@@ -186,6 +186,11 @@ int main(int argc, char **argv)
         kb_log(KB_ERROR, "start_failed", "why", err, NULL);
         goto out;
     }
+    if (sasl && cfg.sasl_scram_salt_secret &&
+        kb_sasl_server_set_salt_secret(sasl, cfg.sasl_scram_salt_secret) != 0) {
+        kb_log(KB_ERROR, "start_failed", "why", "out of memory", NULL);
+        goto out;
+    }
     if (need_tls && !(tls = kb_tls_ctx_new(cfg.ssl_keystore_location, cfg.ssl_key_password,
                                            cfg.ssl_truststore_location, cfg.ssl_client_auth, err, sizeof err))) {
         kb_log(KB_ERROR, "start_failed", "why", err, NULL);

@@ -435,7 +435,7 @@ kb_sasl_server *kb_sasl_server_new(const char *sasldb_path, const char *realm,
         kb_err(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    if (!(srv->scram_cache = kb_scram_cache_new())) {
+    if (!(srv->scram_cache = kb_scram_cache_new(NULL))) {
         kb_err(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -452,6 +452,16 @@ fail:
     free(srv->realm);
     free(srv);
     return NULL;
+}
+
+int kb_sasl_server_set_salt_secret(kb_sasl_server *srv, const char *secret)
+{
+    kb_scram_cache *cache = kb_scram_cache_new(secret);
+    if (!cache)
+        return -1;
+    kb_scram_cache_free(srv->scram_cache);
+    srv->scram_cache = cache;
+    return 0;
 }
 
 void kb_sasl_server_free(kb_sasl_server *srv)

@@ -26,6 +26,10 @@ typedef struct kb_sasl_session kb_sasl_session;
 kb_sasl_server *kb_sasl_server_new(const char *sasldb_path, const char *realm,
                                    char *const *mechanisms, size_t n_mechanisms, char *errstr,
                                    size_t errstr_size);
+/* SCRAM salts from secret (sasl.scram.salt.secret, not copied), so that
+ * every broker sharing it offers a user the same salt; call before the
+ * first session. Returns 0, or -1 when out of memory. */
+int kb_sasl_server_set_salt_secret(kb_sasl_server *srv, const char *secret);
 /* Frees the server; no session may be alive. */
 void kb_sasl_server_free(kb_sasl_server *srv);
 /* True when mechanism (e.g. "SCRAM-SHA-256") is enabled. */

@@ -33,13 +33,23 @@ struct kb_scram_cache {
     size_t used;
 };
 
-kb_scram_cache *kb_scram_cache_new(void)
+kb_scram_cache *kb_scram_cache_new(const char *salt_secret)
 {
     kb_scram_cache *c = calloc(1, sizeof *c);
+    static const char purpose[] = "kafka-connections-broker SCRAM salts";
+    unsigned int olen = 0;
 
     if (!c)
         return NULL;
-    if (RAND_bytes(c->secret, sizeof c->secret) != 1 || pthread_mutex_init(&c->lock, NULL) != 0) {
+    /* The salt half comes from the cluster's secret when there is one, so
+     * that every broker offers a user the same salt, as Kafka's brokers
+     * do with a cluster-wide SCRAM credential. */
+    bool ok = RAND_bytes(c->secret, sizeof c->secret) == 1;
+    if (ok && salt_secret && *salt_secret)
+        ok = HMAC(EVP_sha256(), salt_secret, (int)strlen(salt_secret), (const unsigned char *)purpose,
+                  sizeof purpose - 1, c->secret + sizeof c->secret / 2, &olen) &&
+             olen == sizeof c->secret / 2;
+    if (!ok || pthread_mutex_init(&c->lock, NULL) != 0) {
         OPENSSL_cleanse(c, sizeof *c);
         free(c);
         return NULL;
@@ -173,19 +183,23 @@ int kb_scram_cache_get(kb_scram_cache *c, const char *mechanism, const char *use
         rc = 0;
         goto out;
     }
-    /* The salt stays the same for a name and password for the process's
-     * life, even when the cache starts over. */
-    unsigned char salt_in[KB_TAG_BYTES + 256];
-    size_t salt_len = len < 256 ? len : 256;
-    memcpy(salt_in, tag, KB_TAG_BYTES);
-    memcpy(salt_in + KB_TAG_BYTES, key, salt_len);
-    if (kb_keyed(c, 's', salt_in, KB_TAG_BYTES + salt_len, digest) == 0 &&
+    /* The salt stays the same for a name and password (for the process's
+     * life, or the cluster's with a salt secret), even when the cache
+     * starts over; keyed, it tells nothing of the password. */
+    char *salt_in = malloc(len + 1 + pw_len);
+    if (!salt_in)
+        goto out;
+    memcpy(salt_in, key, len);
+    salt_in[len] = '\0';
+    memcpy(salt_in + len + 1, pw, pw_len);
+    if (kb_keyed(c, 's', salt_in, len + 1 + pw_len, digest) == 0 &&
         kb_scram_derive(mechanism, pw, pw_len, digest, cred) == 0) {
         /* Storing is an optimisation: a full or failing store still logs in. */
         (void)kb_store(c, key, len, tag, cred);
         rc = 0;
     }
-    OPENSSL_cleanse(salt_in, sizeof salt_in);
+    OPENSSL_cleanse(salt_in, len + 1 + pw_len);
+    free(salt_in);
 out:
     OPENSSL_cleanse(unknown, sizeof unknown);
     OPENSSL_cleanse(tag, sizeof tag);

@@ -13,9 +13,11 @@
 
 typedef struct kb_scram_cache kb_scram_cache;
 
-/* An empty cache with a fresh random secret; NULL when out of memory or
- * without random bytes. */
-kb_scram_cache *kb_scram_cache_new(void);
+/* An empty cache with a fresh random secret; salts come from salt_secret
+ * (sasl.scram.salt.secret, the same on every broker of a cluster) when it
+ * is not NULL or empty, else from the random secret (per process). NULL
+ * when out of memory or without random bytes. */
+kb_scram_cache *kb_scram_cache_new(const char *salt_secret);
 /* Wipes every credential, then frees. NULL is allowed. */
 void kb_scram_cache_free(kb_scram_cache *c);
 

@@ -992,6 +992,36 @@ static void test_scram_salt_is_kept_until_the_password_changes(void **state)
     hand_end(&b);
 }
 
+/* Brokers sharing sasl.scram.salt.secret offer a user the same salt, as
+ * Kafka brokers serve one cluster-wide credential; each new cache below
+ * stands for another broker process. */
+static void test_scram_salt_secret_gives_every_broker_the_same_salt(void **state)
+{
+    char a1[SCRAM_MAX], a2[SCRAM_MAX], other[SCRAM_MAX], none1[SCRAM_MAX], none2[SCRAM_MAX];
+    char m1[SCRAM_MAX], m2[SCRAM_MAX];
+
+    (void)state;
+    assert_int_equal(add_user(find_saslpasswd2(), REALM, "dave", "dave-pw"), 0);
+    assert_int_equal(kb_sasl_server_set_salt_secret(fx.srv, "cluster-one"), 0);
+    scram_login("dave", "dave-pw", true, a1, sizeof a1);
+    scram_login("mallory", "guess", false, m1, sizeof m1);
+    assert_int_equal(kb_sasl_server_set_salt_secret(fx.srv, "cluster-one"), 0);
+    scram_login("dave", "dave-pw", true, a2, sizeof a2);
+    scram_login("mallory", "guess", false, m2, sizeof m2);
+    assert_string_equal(a1, a2);
+    assert_string_equal(m1, m2);
+    assert_int_equal(kb_sasl_server_set_salt_secret(fx.srv, "cluster-two"), 0);
+    scram_login("dave", "dave-pw", true, other, sizeof other);
+    assert_string_not_equal(a1, other);
+    /* Without a secret each process has its own salts. */
+    assert_int_equal(kb_sasl_server_set_salt_secret(fx.srv, NULL), 0);
+    scram_login("dave", "dave-pw", true, none1, sizeof none1);
+    assert_int_equal(kb_sasl_server_set_salt_secret(fx.srv, NULL), 0);
+    scram_login("dave", "dave-pw", true, none2, sizeof none2);
+    assert_string_not_equal(none1, none2);
+    assert_string_not_equal(none1, a1);
+}
+
 /* Without channel binding c= is the gs2 header the client sent, base64. */
 static void test_scram_channel_binding_must_echo_the_gs2_header(void **state)
 {
@@ -1498,6 +1528,7 @@ int main(void)
         cmocka_unit_test(test_scram_wrong_proof_fails),
         cmocka_unit_test(test_scram_unknown_user_fails_only_at_the_proof),
         cmocka_unit_test(test_scram_salt_is_kept_until_the_password_changes),
+        cmocka_unit_test(test_scram_salt_secret_gives_every_broker_the_same_salt),
         cmocka_unit_test(test_scram_channel_binding_must_echo_the_gs2_header),
         cmocka_unit_test(test_scram_malformed_client_first_is_refused),
         cmocka_unit_test(test_scram_malformed_client_final_is_refused),

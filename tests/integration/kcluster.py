@@ -28,6 +28,7 @@ import atexit
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -264,6 +265,9 @@ class Cluster:
         self.keep = keep
         self.host = host
         self.num_network_threads = num_network_threads
+        # One SCRAM salt secret per cluster: every broker then offers a
+        # user the same salt, as Kafka's cluster-wide credentials do.
+        self.salt_secret = secrets.token_hex(16)
         self.dir = directory
         self.nodes = []
         self.metrics_ports = {}
@@ -334,6 +338,7 @@ class Cluster:
         if self.needs_sasl():
             props["sasl.sasldb.path"] = self.sasldb_path
             props["sasl.realm"] = REALM
+            props["sasl.scram.salt.secret"] = self.salt_secret
         if self.needs_tls():
             props["ssl.keystore.location"] = os.path.join(self.certs_dir, "broker.pem")
             props["ssl.truststore.location"] = self.ca_path
@@ -353,6 +358,7 @@ class Cluster:
             "ca": self.ca_path if self.needs_tls() else None,
             "sasldb": self.sasldb_path if self.needs_sasl() else None,
             "users": self.users if self.needs_sasl() else {},
+            "salt_secret": self.salt_secret,
             "super_user": SUPER_USER,
             "bootstrap": {p: self.bootstrap(p) for p in self.security},
             "nodes": [{"id": n.id, "pid": n.pid, "ports": n.ports, "config": n.config_path,
@@ -374,6 +380,7 @@ class Cluster:
             raise ClusterError("%s: no %s, not a kcluster directory" % (directory, STATE_FILE))
         c = cls(state["broker"], nodes=len(state["nodes"]), security=state["security"],
                 directory=state["dir"], users=state["users"])
+        c.salt_secret = state.get("salt_secret", c.salt_secret)
         for n in state["nodes"]:
             node = Node(n["id"], n["ports"].items(), state["dir"])
             node.pid = n["pid"]
