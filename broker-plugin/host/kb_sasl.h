@@ -26,7 +26,7 @@ typedef struct kb_sasl_session kb_sasl_session;
 kb_sasl_server *kb_sasl_server_new(const char *sasldb_path, const char *realm,
                                    char *const *mechanisms, size_t n_mechanisms, char *errstr,
                                    size_t errstr_size);
-/* SCRAM salts from secret (sasl.scram.salt.secret, not copied), so that
+/* SCRAM salts from secret (sasl.scram.salt.secret, not kept), so that
  * every broker sharing it offers a user the same salt; call before the
  * first session. Returns 0, or -1 when out of memory. */
 int kb_sasl_server_set_salt_secret(kb_sasl_server *srv, const char *secret);
