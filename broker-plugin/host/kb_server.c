@@ -51,7 +51,10 @@ static int bind_listener(const kb_endpoint *ep, char *errstr, size_t errstr_size
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     /* No SO_REUSEPORT: a second broker on the same port must fail to start. */
+    /* Accepted sockets inherit TCP_NODELAY from the listening one (Linux):
+     * set once here rather than on every connection. */
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ||
         bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024)) {
         snprintf(errstr, errstr_size, "listener %s (%s:%u): %s", ep->listener, ep->host,
                  (unsigned)ep->port, strerror(errno));
@@ -61,6 +64,46 @@ static int bind_listener(const kb_endpoint *ep, char *errstr, size_t errstr_size
     }
     freeaddrinfo(res);
     return fd;
+}
+
+/* The numeric text and port of an address; an IPv4 client on a
+ * dual-stack socket shows as a.b.c.d, not ::ffff:a.b.c.d. */
+static void numeric_name(const struct sockaddr_storage *ss, char *host, size_t host_size, uint16_t *port)
+{
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+    bool done = false;
+    if (ss->ss_family == AF_INET) {
+        done = inet_ntop(AF_INET, &v4->sin_addr, host, (socklen_t)host_size) != NULL;
+        *port = ntohs(v4->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        /* getnameinfo() below adds a link-local address's %scope. */
+        if (v6->sin6_scope_id == 0)
+            done = IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)
+                       ? inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], host, (socklen_t)host_size) != NULL
+                       : inet_ntop(AF_INET6, &v6->sin6_addr, host, (socklen_t)host_size) != NULL;
+        *port = ntohs(v6->sin6_port);
+    } else {
+        *port = 0;
+    }
+    if (!done && getnameinfo((const struct sockaddr *)ss, sizeof *ss, host, (socklen_t)host_size, NULL, 0,
+                             NI_NUMERICHOST) != 0)
+        snprintf(host, host_size, "?");
+}
+
+static void remember_local_name(int listen_fd, kb_local_name *name)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    name->known = false;
+    if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        name->known = ((const struct sockaddr_in *)&ss)->sin_addr.s_addr != htonl(INADDR_ANY);
+    else if (ss.ss_family == AF_INET6)
+        name->known = !IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&ss)->sin6_addr);
+    if (name->known)
+        numeric_name(&ss, name->host, sizeof name->host, &name->port);
 }
 
 int kb_server_init(kb_server *srv, const kb_config *cfg, kcb_registry *reg, kb_sasl_server *sasl,
@@ -73,7 +116,8 @@ int kb_server_init(kb_server *srv, const kb_config *cfg, kcb_registry *reg, kb_s
     srv->tls = tls;
     srv->threads = calloc((size_t)cfg->num_network_threads, sizeof *srv->threads);
     srv->listen_fds = calloc(cfg->n_listeners, sizeof *srv->listen_fds);
-    if (!srv->threads || !srv->listen_fds) {
+    srv->local_names = calloc(cfg->n_listeners, sizeof *srv->local_names);
+    if (!srv->threads || !srv->listen_fds || !srv->local_names) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
@@ -83,6 +127,7 @@ int kb_server_init(kb_server *srv, const kb_config *cfg, kcb_registry *reg, kb_s
         srv->listen_fds[l] = bind_listener(&cfg->listeners[l], errstr, errstr_size);
         if (srv->listen_fds[l] < 0)
             return -1;
+        remember_local_name(srv->listen_fds[l], &srv->local_names[l]);
     }
     for (int32_t i = 0; i < cfg->num_network_threads; i++) {
         kb_thread *t = &srv->threads[i];
@@ -131,6 +176,8 @@ void kb_server_free(kb_server *srv)
         if (srv->listen_fds[l] >= 0)
             close(srv->listen_fds[l]);
     free(srv->listen_fds);
+    free(srv->local_names);
+    srv->local_names = NULL;
     srv->listen_fds = NULL;
     free(srv->threads);
     srv->threads = NULL;
@@ -157,7 +204,7 @@ static void close_conn(kb_conn *c, int reason)
            c->principal ? c->principal : "User:ANONYMOUS", "reason", kcb_close_reason_name(reason),
            NULL);
     kcb_conn_closed(c->reg, reason, kb_now_ms());
-    epoll_ctl(t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    /* close() takes the socket out of the epoll set: nothing else holds it. */
     if (c->tls) {
         if (c->tls_done)
             kb_tls_shutdown(c->tls);
@@ -180,32 +227,26 @@ static void close_conn(kb_conn *c, int reason)
     free(c);
 }
 
-static void numeric_name(const struct sockaddr_storage *ss, char *host, size_t host_size, uint16_t *port)
-{
-    if (getnameinfo((const struct sockaddr *)ss, sizeof *ss, host, (socklen_t)host_size, NULL, 0,
-                    NI_NUMERICHOST) != 0)
-        snprintf(host, host_size, "?");
-    /* An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d. */
-    if (strncmp(host, "::ffff:", 7) == 0 && strchr(host + 7, '.'))
-        memmove(host, host + 7, strlen(host + 7) + 1);
-    *port = ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
-                                      : ntohs(((const struct sockaddr_in *)ss)->sin_port);
-}
-
 static void conn_event(kb_conn *c, uint32_t events);
 
-static void accept_one(kb_thread *t, size_t l, int fd)
+/* peer is the address accept4() gave. */
+static void accept_one(kb_thread *t, size_t l, int fd, const struct sockaddr_storage *peer)
 {
     kb_server *srv = t->srv;
     const kb_endpoint *ep = &srv->cfg->listeners[l];
-    struct sockaddr_storage local, peer;
-    socklen_t llen = sizeof local, plen = sizeof peer;
-    char lhost[INET6_ADDRSTRLEN + 8], phost[INET6_ADDRSTRLEN + 8];
-    uint16_t lport = 0, pport = 0;
-    getsockname(fd, (struct sockaddr *)&local, &llen);
-    getpeername(fd, (struct sockaddr *)&peer, &plen);
-    numeric_name(&local, lhost, sizeof lhost, &lport);
-    numeric_name(&peer, phost, sizeof phost, &pport);
+    const kb_local_name *bound = &srv->local_names[l];
+    char local_text[INET6_ADDRSTRLEN + 8], phost[INET6_ADDRSTRLEN + 8];
+    const char *lhost = bound->host;
+    uint16_t lport = bound->port, pport = 0;
+    if (!bound->known) {
+        struct sockaddr_storage local;
+        socklen_t llen = sizeof local;
+        if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+            memset(&local, 0, sizeof local);
+        numeric_name(&local, local_text, sizeof local_text, &lport);
+        lhost = local_text;
+    }
+    numeric_name(peer, phost, sizeof phost, &pport);
     char portbuf[8];
     snprintf(portbuf, sizeof portbuf, "%u", (unsigned)pport);
 
@@ -215,9 +256,6 @@ static void accept_one(kb_thread *t, size_t l, int fd)
         close(fd);
         return;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
     kb_conn *c = calloc(1, sizeof *c);
     char err[256] = "";
     int64_t now = kb_now_ms();
@@ -265,14 +303,16 @@ static void accept_one(kb_thread *t, size_t l, int fd)
 static void accept_ready(kb_thread *t, size_t l)
 {
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(t->srv->listen_fds[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(t->srv->listen_fds[l], (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 kb_log(KB_WARN, "accept_failed", "listener", t->srv->cfg->listeners[l].listener,
                        "why", strerror(errno), NULL);
             return;
         }
-        accept_one(t, l, fd);
+        accept_one(t, l, fd, &peer);
     }
 }
 

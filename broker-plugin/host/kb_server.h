@@ -14,6 +14,7 @@
 #include "kcp_frame.h"
 #include "kcp_messages.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,6 +66,14 @@ struct kb_thread {
     uint32_t n_conns;
 };
 
+/* A listener's own address as text, when it is bound to one address:
+ * every connection it accepts then has that local address. */
+typedef struct kb_local_name {
+    bool known;                    /* false for a wildcard bind: ask per connection */
+    char host[INET6_ADDRSTRLEN + 8];
+    uint16_t port;
+} kb_local_name;
+
 struct kb_server {
     const kb_config *cfg;
     kcb_registry *reg;
@@ -72,6 +81,7 @@ struct kb_server {
     kb_tls_ctx *tls;               /* NULL without TLS listeners */
     kb_thread *threads;
     int *listen_fds;               /* one per listener, shared by the threads */
+    kb_local_name *local_names;    /* one per listener: its address when bound to one */
     atomic_bool stopping;
     atomic_int open_conns;
     int open_high_water;           /* most open since the last trim; thread 0 only */
