@@ -100,8 +100,9 @@ unsigned long kc_scram_keys_derivations(kc_scram_keys *k)
 static bool same(const kept *e, const kc_scram *s, const unsigned char *salt, size_t salt_len,
                  long iterations)
 {
-    return e->state != SLOT_EMPTY && e->md == s->md && e->iterations == iterations && e->salt_len == salt_len &&
-           e->password_len == s->password_len && memcmp(e->salt, salt, salt_len) == 0 &&
+    return e->state != SLOT_EMPTY && e->md == s->md && e->iterations == iterations &&
+           e->salt_len == salt_len && e->password_len == s->password_len &&
+           memcmp(e->salt, salt, salt_len) == 0 &&
            CRYPTO_memcmp(e->password, s->password, s->password_len) == 0;
 }
 
