@@ -109,6 +109,11 @@ static bool same(const kept *e, const kc_scram *s, const unsigned char *salt, si
 static int derive(const kc_scram *s, const unsigned char *salt, size_t salt_len, long iterations,
                   derived *out)
 {
+    if (s->keys) {
+        pthread_mutex_lock(&s->keys->lock);
+        s->keys->derivations++;
+        pthread_mutex_unlock(&s->keys->lock);
+    }
     unsigned char salted[KEY_MAX];
     unsigned len = 0;
     int ok = PKCS5_PBKDF2_HMAC(s->password, (int)s->password_len, salt, (int)salt_len, (int)iterations,
@@ -128,14 +133,9 @@ static int keys_for(kc_scram *s, const unsigned char *salt, size_t salt_len, lon
                     derived *out)
 {
     kc_scram_keys *k = s->keys;
-    if (!k)
+    if (!k || salt_len > SALT_MAX)
         return derive(s, salt, salt_len, iterations, out);
     pthread_mutex_lock(&k->lock);
-    k->derivations++; /* undone below when the store had the keys */
-    if (salt_len > SALT_MAX) {
-        pthread_mutex_unlock(&k->lock);
-        return derive(s, salt, salt_len, iterations, out);
-    }
     kept *e = NULL, *empty = NULL;
     for (;;) {
         e = empty = NULL;
@@ -151,7 +151,6 @@ static int keys_for(kc_scram *s, const unsigned char *salt, size_t salt_len, lon
     }
     if (e) {
         *out = e->keys;
-        k->derivations--;
         pthread_mutex_unlock(&k->lock);
         return 0;
     }

@@ -4,6 +4,8 @@
  */
 #include "kc_text.h"
 
+#include "kc_net.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,11 +428,9 @@ void kc_free_secret(char *s)
 
 int kc_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
 {
-    if (errstr && errstr_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    kc_vfmt(errstr, errstr_size, fmt, ap);
+    va_end(ap);
     return -1;
 }
