@@ -14,9 +14,11 @@
 #include "kc_version.h"
 #include "kc_watch.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +61,31 @@ static void unique_client_id(char *buf, size_t size)
     snprintf(buf, size, PROG "-%ld-%08x", (long)getpid(), (unsigned)r);
 }
 
+/* Room for this many open files is made before any thread starts. */
+#define FD_TABLE_SLOTS 1024
+
+/* Linux grows a process's table of open files by doubling it, and once the
+ * process has threads, every growth waits for an RCU grace period: 10-30 ms
+ * here. librdkafka's bootstrap opens a pipe for each broker from its
+ * threads, so a table left at its initial 64 slots grew twice during every
+ * run. A shell hides it (its own descriptor 255 makes its children's table
+ * large); a script's subprocess does not. Growing the table now, while
+ * this is the only thread, costs nothing of the kind; it never shrinks. */
+static void presize_fd_table(void)
+{
+    int slot = FD_TABLE_SLOTS - 1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= (rlim_t)slot)
+        slot = (int)rl.rlim_cur - 1;
+    for (int fd = 0; fd <= 2 && slot > 2; fd++) {
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, slot);
+        if (dup >= 0) {
+            close(dup);
+            return;
+        }
+    }
+}
+
 /* One round: ask, explain what is missing on stderr, print, judge. */
 static int run_once(const kc_run *run)
 {
@@ -97,6 +124,7 @@ int main(int argc, char **argv)
     kcp_describe_connections_request req;
     char err[1024], self[1024], client_id[64];
     int code;
+    presize_fd_table();
     kc_config_init(&cfg);
     kcp_describe_connections_request_init(&req);
     if (kc_options_parse(&o, argc, argv, err, sizeof err)) {

@@ -22,6 +22,7 @@ import io
 import json
 import os
 import re
+import resource
 import select
 import signal
 import subprocess
@@ -778,6 +779,12 @@ class ConnectedCluster(CliCase):
 
             first = line()
             self.assertEqual(first["connections"], [])
+            # Its table of open files was grown before any thread started
+            # (cli/kc_main.c says why): FDSize is that table's size.
+            with open("/proc/%d/status" % watch.pid) as status_file:
+                fd_size = int(re.search(r"^FDSize:\s*(\d+)", status_file.read(), re.M).group(1))
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            self.assertGreaterEqual(fd_size, 1024 if soft == resource.RLIM_INFINITY else min(1024, soft))
             self.assertEqual(first["changes"], {"appeared": [], "closed": []})
             client = self.start_client("kafkajs", ("SASL_SSL", "SCRAM-SHA-256", "josé"), "watched-job")
             client.ready()
