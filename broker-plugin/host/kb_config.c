@@ -285,6 +285,14 @@ static int parse_nonempty(loader *L, const prop *p, const char *value)
     return store_string(L, p, value);
 }
 
+/* The realm is the domain part of a Cyrus user name (user@realm). */
+static int parse_realm(loader *L, const prop *p, const char *value)
+{
+    if (!*value || strpbrk(value, "@ \t\r\n\v\f"))
+        return fail(L, "%s: must be a non-empty name without '@' or white space", p->name);
+    return store_string(L, p, value);
+}
+
 static int parse_node_id(loader *L, const prop *p, const char *value)
 {
     if (!value)
@@ -830,7 +838,7 @@ static const prop props[] = {
     CHECK("cluster.nodes", NULL, parse_cluster_nodes),
     CHECK("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512", parse_mechanisms),
     STRING("sasl.sasldb.path", NULL, parse_optional, sasldb_path),
-    STRING("sasl.realm", "kafka", parse_nonempty, sasl_realm),
+    STRING("sasl.realm", "kafka", parse_realm, sasl_realm),
     STRING("sasl.scram.salt.secret", NULL, parse_optional, sasl_scram_salt_secret),
     STRING("super.users", NULL, parse_super_users, super_users),
     NUMBER("connections.max.idle.ms", "600000", connections_max_idle_ms, 1, MS_MAX),

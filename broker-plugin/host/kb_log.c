@@ -8,19 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int max_level = KB_INFO;
-
-void kb_log_set_level(int level)
-{
-    max_level = level;
-}
-
-int kb_log_enabled(int level)
-{
-    return level <= max_level;
-}
-
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_names[] = {"error", "warn", "info"};
 
 /* Appends value, quoted when it holds a space, '=' or '"'; control bytes
  * become '?', so a client-supplied string cannot forge a log line. */
@@ -42,8 +30,6 @@ static size_t put_value(char *buf, size_t n, size_t cap, const char *v)
 
 void kb_log(int level, const char *event, ...)
 {
-    if (level > max_level)
-        return;
     char line[2048];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -51,7 +37,7 @@ void kb_log(int level, const char *event, ...)
     gmtime_r(&ts.tv_sec, &tm);
     int n0 = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=%s",
                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                      ts.tv_nsec / 1000000, level_names[level < 0 ? 0 : level > 3 ? 3 : level], event);
+                      ts.tv_nsec / 1000000, level_names[level < 0 ? 0 : level > 2 ? 2 : level], event);
     size_t n = n0 < 0 ? 0 : (size_t)n0 < sizeof line ? (size_t)n0 : sizeof line - 1;
     va_list ap;
     va_start(ap, event);

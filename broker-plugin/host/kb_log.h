@@ -5,12 +5,8 @@
 
 #include <stdint.h>
 
-enum kb_log_level { KB_ERROR = 0, KB_WARN = 1, KB_INFO = 2, KB_DEBUG = 3 };
+enum kb_log_level { KB_ERROR = 0, KB_WARN = 1, KB_INFO = 2 };
 
-/* Lines above this level are dropped; set once at start-up. */
-void kb_log_set_level(int level);
-/* True when lines of level are written (to skip formatting them otherwise). */
-int kb_log_enabled(int level);
 /* Writes "ts=... level=... event=EVENT" followed by the pairs given as
  * alternating key and value strings, ending with NULL. One write(2) per
  * line, so lines from different threads never interleave. */

@@ -550,9 +550,6 @@ int kb_handle_frame(kb_conn *c, const uint8_t *frame, size_t len)
         kcp_arena_free(&arena);
         return KCB_CLOSE_PROTOCOL;
     }
-    if (kb_log_enabled(KB_DEBUG))
-        kb_log(KB_DEBUG, "request", "conn", kcb_conn_id(c->reg), "api", info->name, "version",
-               fmt_int(num, version), NULL);
     switch (q.api) {
     case KCP_API_API_VERSIONS: rc = handle_api_versions(&q); break;
     case KCP_API_METADATA: rc = handle_metadata(&q); break;

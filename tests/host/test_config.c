@@ -329,6 +329,8 @@ static const error_case error_cases[] = {
     {"", "node.id=-1", "node.id: '-1' is out of range (0..2147483647)"},
     {"", "node.id=", "node.id: '' is not an integer"},
     {"cluster.id=\n", NULL, "cluster.id: must not be empty"},
+    {"", "sasl.realm=a@b", "sasl.realm: must be a non-empty name without '@' or white space"},
+    {"", "sasl.realm=two words", "sasl.realm: must be a non-empty name without '@' or white space"},
     /* overrides and unknown names */
     {"", "node.id", "override 'node.id' is not key=value"},
     {"", "=5", "an override has no key before '='"},
