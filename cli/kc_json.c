@@ -3,8 +3,8 @@
  *   {"schema_version", "generated_at", "complete", "summary",
  *    "brokers": [...], "principals": [...], "connections": [...],
  *    "group_by", "groups": [...], "totals": {...}, ["changes": {...}]}
- * Every key is always present (null where a value is absent), so scripts
- * never need to test for a key. Documented in kafka-connections(1).
+ * Every key but "changes" (--watch only) is always present (null where a
+ * value is absent), so scripts never need to test for a key. Documented in kafka-connections(1).
  */
 #include "kc_output.h"
 

@@ -8,9 +8,12 @@
  *
  * Threading: the host has N network threads and gives each its own shard
  * (0..shards-1). All events of one connection come from the thread that
- * owns its shard. Different shards may be used concurrently without any
- * lock shared between them. kcb_describe() and the reporting functions may
- * run on any thread at any time.
+ * owns its shard. The hot path (kcb_conn_request/kcb_conn_response without
+ * a client id change) takes no lock at all; the rarer events (accept,
+ * authentication, a new client id, close) briefly take their shard's lock,
+ * and some a registry-wide one (the shared-strings table, the closed
+ * history). kcb_describe() and the reporting functions may run on any
+ * thread at any time.
  *
  * Strings passed in are copied; the caller keeps ownership of its own.
  * Times are milliseconds since the Unix epoch, from the host's clock.
