@@ -126,8 +126,9 @@ typedef struct kcb_config {
 typedef struct kcb_registry kcb_registry;
 typedef struct kcb_conn kcb_conn;
 
-/* Creates a registry; NULL on bad arguments or no memory, with errstr set.
- * host and cfg are copied (host->opaque is kept as given). Free with
+/* Creates a registry; NULL with errstr set on bad arguments (e.g.
+ * default_page above max_page), no memory, or no random bytes from the
+ * kernel for the strings table's hash key. host and cfg are copied (host->opaque is kept as given). Free with
  * kcb_registry_free(). */
 KCB_API kcb_registry *kcb_registry_new(const kcb_host *host, const kcb_config *cfg,
                                        char *errstr, size_t errstr_size);
@@ -158,7 +159,9 @@ KCB_API kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *in
 /* Returns the connection id, localHost:localPort-remoteHost:remotePort-shard-index
  * (Apache Kafka's form); valid until kcb_conn_closed(). */
 KCB_API const char *kcb_conn_id(const kcb_conn *c);
-/* Records the TLS session; any argument may be NULL (no client certificate). */
+/* Records the TLS session; any argument may be NULL (no client certificate).
+ * Like the other recording calls below, keeps the previous values when
+ * memory runs out: the connection stays listed, with less detail. */
 KCB_API void kcb_conn_tls(kcb_conn *c, const char *protocol, const char *cipher,
                           const char *peer_subject, const char *peer_issuer,
                           const char *peer_serial);
@@ -169,7 +172,9 @@ KCB_API void kcb_conn_sasl_mechanism(kcb_conn *c, const char *mechanism);
  * session lifetime in ms (0 = no expiry). The state becomes open. */
 KCB_API void kcb_conn_authenticated(kcb_conn *c, const char *principal, const char *mechanism,
                                     int64_t session_lifetime_ms, int64_t now_ms);
-/* Authentication failed; the host closes the connection next. */
+/* Authentication failed: counted in the registry's stats; state and close
+ * reason stay as they are, so the host closes next with
+ * KCB_CLOSE_AUTH_FAILED. */
 KCB_API void kcb_conn_auth_failed(kcb_conn *c, int64_t now_ms);
 /* Client software from ApiVersions v3+ (KIP-511); NULL or "" = "unknown". */
 KCB_API void kcb_conn_client_software(kcb_conn *c, const char *name, const char *version);
