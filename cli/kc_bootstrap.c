@@ -3,6 +3,7 @@
  * id, host and port on that listener. */
 #include "kc_net.h"
 #include "kc_sasl.h"
+#include "kc_version.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -19,16 +20,37 @@ typedef struct boot {
     char last_error[512];
 } boot;
 
+/* Secrets shorter than this are replaced only where they stand alone:
+ * replacing every "a" or "127" would mangle the message and, by the
+ * pattern of the gaps, tell the secret. */
+#define REDACT_ANYWHERE_LEN 8
+
+static bool separates(char c)
+{
+    return c == '\0' || strchr(" \t\r\n\"'=,;:()[]{}<>", c) != NULL;
+}
+
+/* Length of the secret starting at src, or 0. */
+static size_t secret_at(const char *line, const char *src, const char *secret)
+{
+    size_t len = secret ? strlen(secret) : 0;
+    if (len == 0 || strncmp(src, secret, len) != 0)
+        return 0;
+    if (len >= REDACT_ANYWHERE_LEN)
+        return len;
+    return (src == line || separates(src[-1])) && separates(src[len]) ? len : 0;
+}
+
 /* Copies src to dst with every secret replaced, so that neither a debug
  * line nor an error message can carry a password. */
 static void redact(const boot *b, const char *src, char *dst, size_t size)
 {
+    const char *line = src;
     size_t o = 0;
     while (*src && o + 1 < size) {
         size_t hit = 0;
         for (size_t i = 0; i < 2 && !hit; i++)
-            if (b->secrets[i] && *b->secrets[i] && strncmp(src, b->secrets[i], strlen(b->secrets[i])) == 0)
-                hit = strlen(b->secrets[i]);
+            hit = secret_at(line, src, b->secrets[i]);
         if (hit) {
             kc_fmt(dst + o, size - o, "[redacted]");
             o += strlen(dst + o);
@@ -88,7 +110,9 @@ static rd_kafka_conf_t *make_conf(const kc_settings *s, const char *servers, boo
     bool sasl = kc_uses_sasl(s);
     int rc =
         set(conf, "bootstrap.servers", servers, errstr, errstr_size) ||
-        set(conf, "client.id", s->client_id ? s->client_id : "kafka-connections", errstr, errstr_size) ||
+        set(conf, "client.id", s->client_id ? s->client_id : KC_SOFTWARE_NAME, errstr, errstr_size) ||
+        set(conf, "client.software.name", KC_SOFTWARE_NAME, errstr, errstr_size) ||
+        set(conf, "client.software.version", KC_VERSION, errstr, errstr_size) ||
         set(conf, "security.protocol", p >= 0 && p <= 3 ? protocol_names[p] : "?", errstr, errstr_size) ||
         set(conf, "sasl.mechanisms", sasl ? s->sasl_mechanism : NULL, errstr, errstr_size) ||
         set(conf, "sasl.username", sasl ? s->sasl_username : NULL, errstr, errstr_size) ||
@@ -167,16 +191,16 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
     char why[512];
     rd_kafka_conf_t *conf = make_conf(s, bootstrap_servers, &b, why, sizeof why);
     if (!conf) {
-        kc_fmt(errstr, errstr_size, "cannot bootstrap from %s: %s", bootstrap_servers, why);
-        return -1;
+        kc_fmt(errstr, errstr_size, "%s", why);
+        return KC_BAD_SETTINGS;
     }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
         char clean[512];
         redact(&b, why, clean, sizeof clean);
-        kc_fmt(errstr, errstr_size, "cannot bootstrap from %s: %s", bootstrap_servers, clean);
-        return -1;
+        kc_fmt(errstr, errstr_size, "the connection settings were refused: %s", clean);
+        return KC_BAD_SETTINGS;
     }
     int timeout = kc_timeout_ms(s);
     const struct rd_kafka_metadata *md = NULL;

@@ -224,6 +224,9 @@ static const prop props[] = {
     {{"sasl.login.refresh.min.period.seconds", "sasl.login.refresh.buffer.seconds"}, set_ignored, 0,
      false},
     {{"bootstrap.servers", "default.api.timeout.ms"}, set_ignored, 0, false},
+    /* librdkafka's older name for the bootstrap list: never allowed to send
+     * the credentials to another cluster than --bootstrap-server names. */
+    {{"metadata.broker.list", NULL}, set_ignored, 0, false},
     {{"ssl.endpoint.identification.algorithm", NULL}, set_identification, 0, false},
     {{"enable.ssl.certificate.verification", NULL}, set_verification, 0, false},
     {{"client.id", NULL}, set_string, FIELD(client_id), false},
@@ -370,6 +373,11 @@ int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size)
                         "security.protocol=%s needs credentials: sasl.jaas.config, or "
                         "sasl.username and sasl.password",
                         protocol_names[proto]);
+        if (!*c->sasl_username || !*c->sasl_password)
+            return kc_errf(errstr, errstr_size, "the SASL %s is empty (sasl.%s, or %s= in sasl.jaas.config)",
+                           *c->sasl_username ? "password" : "user name",
+                           *c->sasl_username ? "password" : "username",
+                           *c->sasl_username ? "password" : "username");
         bool scram = strncmp(c->sasl_mechanism, "SCRAM-", 6) == 0;
         if (c->jaas_module && (c->jaas_module == KC_JAAS_SCRAM) != scram)
             return kc_errf(errstr, errstr_size,

@@ -19,8 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* KIP-511: how the CLI names itself in ApiVersions v3. */
-#define KC_SOFTWARE_NAME "kafka-connections"
 /* Highest versions this client speaks. */
 #define KC_API_VERSIONS_VERSION 3
 #define KC_SASL_HANDSHAKE_VERSION 1 /* v1: tokens travel in SaslAuthenticate (KIP-152) */

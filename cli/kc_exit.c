@@ -21,6 +21,19 @@ static bool asks_only_self(const kc_question *q)
     return true;
 }
 
+bool kc_question_may_count_self(const kc_question *q)
+{
+    if (q->n_principals < 0)
+        return true;
+    if (!q->own_principal)
+        return false;
+    kcp_str self = kcp_str_c(q->own_principal);
+    for (int32_t i = 0; i < q->n_principals; i++)
+        if (kcp_str_eq(q->principals[i], self))
+            return true;
+    return false;
+}
+
 bool kc_result_incomplete(const kc_result *r, const kc_question *q)
 {
     if (r->status != KC_OK)

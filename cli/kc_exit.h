@@ -36,6 +36,11 @@ typedef struct kc_question {
     const char *own_principal;
 } kc_question;
 
+/* True when the principals asked about may include the caller's own (all
+ * principals, or its own among them): a summary answer then counts the
+ * tool's own connections, which carry no client id to leave them out by. */
+bool kc_question_may_count_self(const kc_question *q);
+
 /* True when r's answer is missing or partial for this question: any status
  * but ok, or a restricted (own-only) view while principals other than
  * the caller's own were asked about. */

@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* KIP-511: how the tool names its software to brokers, on the bootstrap
+ * client's connections and its own alike, so that it can tell its own
+ * connections from others (kc_result_drop_own). */
+#define KC_SOFTWARE_NAME "kafka-connections"
+
 /* Connection settings, from --command-config and -X (Kafka's and
  * librdkafka's property names), already validated. Strings are owned by
  * whoever filled the struct. */
@@ -119,8 +124,11 @@ typedef struct kc_result {
 /* Asks the bootstrap servers ("host:port,host:port") for the cluster's
  * brokers through librdkafka with the same security settings. On success
  * *brokers (malloc'd array, free with kc_brokers_free) holds *n brokers
- * sorted by node id. Returns 0, or -1 with errstr saying which server and
- * why (e.g. authentication failed). */
+ * sorted by node id. Returns 0; KC_BAD_SETTINGS when librdkafka refused
+ * the settings before sending anything (an unreadable CA file, a key that
+ * does not match its certificate); or -1 when the cluster could not be
+ * asked (e.g. authentication failed). errstr says which server and why. */
+#define KC_BAD_SETTINGS (-2)
 int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers,
                  size_t *n, char *errstr, size_t errstr_size);
 void kc_brokers_free(kc_broker *brokers, size_t n);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -33,8 +34,16 @@ static int usage_error(const char *msg)
 /* --command-config first, then every -X in order, so -X wins. */
 static int load_settings(const kc_options *o, kc_config *cfg, char *err, size_t size)
 {
-    if (o->command_config && kc_config_load(cfg, o->command_config, err, size))
+    if (o->command_config && kc_config_load(cfg, o->command_config, err, size)) {
+        /* Which option the file came from, before what is wrong with it. */
+        static const char flag[] = "--command-config ";
+        size_t len = strlen(err), pre = sizeof flag - 1;
+        if (len + pre < size) {
+            memmove(err + pre, err, len + 1);
+            memcpy(err, flag, pre);
+        }
         return -1;
+    }
     for (size_t i = 0; i < o->props.n; i++)
         if (kc_config_set_arg(cfg, o->props.v[i], err, size))
             return -1;
@@ -92,9 +101,10 @@ static int run_once(const kc_run *run)
     kc_result *results;
     size_t n;
     char err[1024];
-    if (kc_run_ask(run, &results, &n, err, sizeof err)) {
+    int failed = kc_run_ask(run, &results, &n, err, sizeof err);
+    if (failed) {
         fprintf(stderr, PROG ": %s\n", err);
-        return KC_EXIT_NO_ACCESS;
+        return failed;
     }
     kc_report_incomplete(stderr, results, n, &run->question);
     kc_view v;
@@ -160,7 +170,14 @@ int main(int argc, char **argv)
             },
             .generated_client_id = generated,
         };
-        code = o.watch_s ? kc_watch(&run) : run_once(&run);
+        if (run.question.expect_none && run.question.summary &&
+            kc_question_may_count_self(&run.question))
+            code = usage_error("--summary counts this tool's own connections (one per broker), so "
+                               "--expect-none with --summary would always fail for your own "
+                               "principal: name other principals with --principal, or leave out "
+                               "--summary");
+        else
+            code = o.watch_s ? kc_watch(&run) : run_once(&run);
     }
     kcp_describe_connections_request_free(&req);
     kc_config_free(&cfg);

@@ -57,12 +57,13 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     size_t n_all = 0, n_chosen = 0, n_missing = 0;
     *results = NULL;
     *n = 0;
-    if (kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, errstr, errstr_size))
-        return -1;
+    int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, errstr, errstr_size);
+    if (rc)
+        return rc == KC_BAD_SETTINGS ? KC_EXIT_USAGE : KC_EXIT_NO_ACCESS;
     if (n_all == 0) {
         snprintf(errstr, errstr_size, "bootstrap: the cluster's metadata lists no brokers");
         kc_brokers_free(all, n_all);
-        return -1;
+        return KC_EXIT_NO_ACCESS;
     }
     int32_t *wanted = NULL;
     size_t n_wanted = 0;
@@ -123,7 +124,7 @@ oom:
         free(chosen);
     free(wanted);
     kc_brokers_free(all, n_all);
-    return -1;
+    return KC_EXIT_NO_ACCESS;
 }
 
 void kc_run_free(kc_result *results, size_t n)

@@ -26,7 +26,9 @@ typedef struct kc_run {
  * cluster does not know becomes a failed answer), and leaves out the
  * connections this run opened itself (kc_result_drop_own). On success *results
  * (sorted by node id) holds *n answers: free with kc_run_free(). Returns
- * 0, or -1 when the cluster could not be bootstrapped, with errstr. */
+ * 0, or with errstr the exit status that fits: KC_EXIT_USAGE when the
+ * connection settings were refused before anything was sent,
+ * KC_EXIT_NO_ACCESS when the cluster could not be bootstrapped. */
 int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
                size_t errstr_size);
 void kc_run_free(kc_result *results, size_t n);

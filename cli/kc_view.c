@@ -40,7 +40,7 @@ int kc_group_by_parse(const char *name)
 
 size_t kc_result_drop_own(kc_result *r, const char *client_id, bool generated)
 {
-    kcp_str id = kcp_str_c(client_id), software = kcp_str_c("kafka-connections");
+    kcp_str id = kcp_str_c(client_id), software = kcp_str_c(KC_SOFTWARE_NAME);
     size_t kept = 0, dropped;
     for (size_t i = 0; client_id && i < r->n_rows; i++) {
         const kc_connection *c = &r->rows[i];

@@ -106,8 +106,15 @@ int kc_watch(const kc_run *run)
         kc_result *results = NULL;
         size_t n = 0;
         char err[1024] = "";
-        if (kc_run_ask(run, &results, &n, err, sizeof err)) {
-            code = KC_EXIT_NO_ACCESS;
+        int failed = kc_run_ask(run, &results, &n, err, sizeof err);
+        if (failed == KC_EXIT_USAGE) {
+            /* Settings do not get better by asking again. */
+            fprintf(stderr, "kafka-connections: %s\n", err);
+            code = failed;
+            break;
+        }
+        if (failed) {
+            code = failed;
             if (tty)
                 kc_buf_puts(&out, "\033[H\033[2J");
             kc_buf_flush(&out);
@@ -137,6 +144,12 @@ int kc_watch(const kc_run *run)
             have_prev = rc == 0;
         }
         kc_run_free(results, n);
+        if (out.err) {
+            /* Nobody reads what is written: stop, as a one-off run would. */
+            fprintf(stderr, "kafka-connections: writing the output failed\n");
+            code = KC_EXIT_INCOMPLETE;
+            break;
+        }
         sleep_s(run->opts->watch_s);
     }
     kc_snapshot_free(&prev);

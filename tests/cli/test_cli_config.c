@@ -164,6 +164,7 @@ static void test_java_style_command_config_fills_every_setting(void **state)
              "bootstrap.servers=kafka1:9093\n"
              "ssl.truststore.password=hunter2\n"
              "ssl.enabled.protocols=TLSv1.3\n"
+             "metadata.broker.list=elsewhere:9092\n"
              "client.id = ops-laptop  \n",
              ca);
     temp_file(file, text);
@@ -184,10 +185,13 @@ static void test_java_style_command_config_fills_every_setting(void **state)
     assert_int_equal(c.s.parallelism, 16);
     assert_null(c.s.librdkafka_props);
     /* Java client settings without effect: accepted, named once each. */
-    assert_int_equal(c.n_ignored, 3);
+    /* librdkafka's bootstrap list too: only --bootstrap-server chooses
+     * the cluster, and it never reaches the bootstrap client. */
+    assert_int_equal(c.n_ignored, 4);
     assert_string_equal(c.ignored[0], "ssl.enabled.protocols");
     assert_string_equal(c.ignored[1], "bootstrap.servers");
     assert_string_equal(c.ignored[2], "ssl.truststore.password");
+    assert_string_equal(c.ignored[3], "metadata.broker.list");
     kc_config_free(&c);
     unlink(file);
     unlink(ca);
@@ -311,6 +315,15 @@ static void test_every_settings_error_names_the_property(void **state)
               "sasl.jaas.config=" SCRAM_MODULE " required username=a password=hunter2;"),
          "sasl.jaas.config: ScramLoginModule does not match sasl.mechanism=PLAIN (use "
          "PlainLoginModule)"},
+        {ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=a",
+              "sasl.password="),
+         "the SASL password is empty (sasl.password, or password= in sasl.jaas.config)"},
+        {ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-256",
+              "sasl.jaas.config=" SCRAM_MODULE " required username=a password=\"\";"),
+         "the SASL password is empty (sasl.password, or password= in sasl.jaas.config)"},
+        {ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=",
+              "sasl.password=hunter2"),
+         "the SASL user name is empty (sasl.username, or username= in sasl.jaas.config)"},
         {ARGS("sasl.username=a", "sasl.password=hunter2"),
          "SASL settings are given but security.protocol is PLAINTEXT: use SASL_PLAINTEXT or "
          "SASL_SSL"},

@@ -615,6 +615,24 @@ class ConnectedCluster(CliCase):
         self.run_cli("--principal", "nobody", "--expect-none", rc=0)
         self.run_cli("--client-id", "audit-job", "--expect-none", "--output", "json", rc=1)
         self.run_cli("--client-software", "unknown", "--listener", "SSL", "--expect-none", rc=0)
+        # A client.id of the user's choosing: this run's own connections,
+        # its librdkafka bootstrap included, are still not found.
+        own = "rotation-check-%d" % os.getpid()
+        self.run_cli("-X", "client.id=" + own, "--client-id", own, "--state", "all",
+                     "--expect-none", rc=0)
+        # librdkafka's name for the bootstrap list never redirects the run.
+        _, _, err = self.run_cli("-X", "metadata.broker.list=127.0.0.1:1", rc=0)
+        self.assertIn("metadata.broker.list", err)
+
+    def test_exit_3_output_not_written(self):
+        argv = [cli_path(), "--bootstrap-server", self.cluster.bootstrap("SASL_SSL"),
+                "--command-config", self.config, "--timeout", "10000"]
+        for extra in ([], ["--watch", "1"]):
+            with self.subTest(args=extra), open("/dev/full", "w") as full:
+                p = subprocess.run(argv + extra, stdin=subprocess.DEVNULL, stdout=full,
+                                   stderr=subprocess.PIPE, timeout=RUN_TIMEOUT_S)
+                self.assertEqual(p.returncode, 3, p.stderr)
+                self.assertIn(b"writing the output failed", p.stderr)
 
     def check_usage_error(self, args, *names, config=True):
         rc, out, err = self.run_cli(*args, config=config, rc=2)
@@ -635,6 +653,12 @@ class ConnectedCluster(CliCase):
                 self.check_usage_error([flag, value], flag, value)
         self.check_usage_error(["--summary", "--limit", "3"], "--limit", "--summary")
         self.check_usage_error(["-X", "no-equals-sign"], "-X")
+        # Its own connections are in every summary: the check could never pass.
+        self.check_usage_error(["--summary", "--expect-none"], "--summary", "--expect-none")
+        self.check_usage_error(["--summary", "--expect-none", "--principal", "admin"], "--summary")
+        # Settings librdkafka refuses before connecting are settings errors.
+        self.check_usage_error(["-X", "ssl.ca.location=" + self.plain_config], "ssl.ca.location")
+        self.check_usage_error(["-X", "sasl.password="], "password is empty")
         rc, out, err = self.run_cli("--principal", "alice", bootstrap=None, rc=2)
         self.assertIn("--bootstrap-server", err)
 
