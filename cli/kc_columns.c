@@ -155,8 +155,8 @@ static void c_idle(const void *o, kc_value *v)
     v->i = kc_row_idle_ms(ROW(o));
 }
 
-/* JSON key order: as kafka-connections(1) documents it, extra fields next to their
- * kin; the fields for people (client, client_software, idle, broker) last. */
+/* JSON key order: as kafka-connections(1) documents it, extra fields next
+ * to their kin; the fields for people (client, client_software, idle, broker) last. */
 const kc_column kc_conn_columns[] = {
     {"node_id", c_node_id, false, true, 0},
     {"connection_id", c_connection_id, false, true, 0},

@@ -373,11 +373,12 @@ int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size)
                         "security.protocol=%s needs credentials: sasl.jaas.config, or "
                         "sasl.username and sasl.password",
                         protocol_names[proto]);
-        if (!*c->sasl_username || !*c->sasl_password)
-            return kc_errf(errstr, errstr_size, "the SASL %s is empty (sasl.%s, or %s= in sasl.jaas.config)",
-                           *c->sasl_username ? "password" : "user name",
-                           *c->sasl_username ? "password" : "username",
-                           *c->sasl_username ? "password" : "username");
+        if (!*c->sasl_username || !*c->sasl_password) {
+            const char *what = *c->sasl_username ? "password" : "username";
+            return kc_errf(errstr, errstr_size,
+                           "the SASL %s is empty (sasl.%s, or %s= in sasl.jaas.config)", what, what,
+                           what);
+        }
         bool scram = strncmp(c->sasl_mechanism, "SCRAM-", 6) == 0;
         if (c->jaas_module && (c->jaas_module == KC_JAAS_SCRAM) != scram)
             return kc_errf(errstr, errstr_size,

@@ -4,7 +4,8 @@
  *    "brokers": [...], "principals": [...], "connections": [...],
  *    "group_by", "groups": [...], "totals": {...}, ["changes": {...}]}
  * Every key but "changes" (--watch only) is always present (null where a
- * value is absent), so scripts never need to test for a key. Documented in kafka-connections(1).
+ * value is absent), so scripts never need to test for a key. Documented
+ * in kafka-connections(1).
  */
 #include "kc_output.h"
 

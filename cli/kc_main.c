@@ -84,7 +84,8 @@ static void presize_fd_table(void)
 {
     int slot = FD_TABLE_SLOTS - 1;
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= (rlim_t)slot)
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur <= (rlim_t)slot)
         slot = (int)rl.rlim_cur - 1;
     for (int fd = 0; fd <= 2 && slot > 2; fd++) {
         int dup = fcntl(fd, F_DUPFD_CLOEXEC, slot);

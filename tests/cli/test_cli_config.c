@@ -323,7 +323,7 @@ static void test_every_settings_error_names_the_property(void **state)
          "the SASL password is empty (sasl.password, or password= in sasl.jaas.config)"},
         {ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=",
               "sasl.password=hunter2"),
-         "the SASL user name is empty (sasl.username, or username= in sasl.jaas.config)"},
+         "the SASL username is empty (sasl.username, or username= in sasl.jaas.config)"},
         {ARGS("sasl.username=a", "sasl.password=hunter2"),
          "SASL settings are given but security.protocol is PLAINTEXT: use SASL_PLAINTEXT or "
          "SASL_SSL"},
