@@ -128,8 +128,8 @@ typedef struct kcb_conn kcb_conn;
 
 /* Creates a registry; NULL with errstr set on bad arguments (e.g.
  * default_page above max_page), no memory, or no random bytes from the
- * kernel for the strings table's hash key. host and cfg are copied (host->opaque is kept as given). Free with
- * kcb_registry_free(). */
+ * kernel for the strings table's hash key. host and cfg are copied
+ * (host->opaque is kept as given). Free with kcb_registry_free(). */
 KCB_API kcb_registry *kcb_registry_new(const kcb_host *host, const kcb_config *cfg,
                                        char *errstr, size_t errstr_size);
 /* Frees the registry and every connection and history record it holds.
