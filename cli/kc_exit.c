@@ -8,30 +8,29 @@
 
 #include <string.h>
 
+/* How many of the principals asked about are the caller's own (0 when
+ * that principal cannot be known or everyone was asked about). */
+static int32_t mentions_of_self(const kc_question *q)
+{
+    int32_t n = 0;
+    if (!q->own_principal)
+        return 0;
+    kcp_str self = kcp_str_c(q->own_principal);
+    for (int32_t i = 0; i < q->n_principals; i++)
+        n += kcp_str_eq(q->principals[i], self);
+    return n;
+}
+
 /* A restricted view answers only for the caller's own principal, so it is
  * a full answer only when every principal asked about is that one. */
 static bool asks_only_self(const kc_question *q)
 {
-    if (q->n_principals < 0 || !q->own_principal)
-        return false;
-    kcp_str self = kcp_str_c(q->own_principal);
-    for (int32_t i = 0; i < q->n_principals; i++)
-        if (!kcp_str_eq(q->principals[i], self))
-            return false;
-    return true;
+    return q->n_principals >= 0 && q->own_principal && mentions_of_self(q) == q->n_principals;
 }
 
 bool kc_question_may_count_self(const kc_question *q)
 {
-    if (q->n_principals < 0)
-        return true;
-    if (!q->own_principal)
-        return false;
-    kcp_str self = kcp_str_c(q->own_principal);
-    for (int32_t i = 0; i < q->n_principals; i++)
-        if (kcp_str_eq(q->principals[i], self))
-            return true;
-    return false;
+    return q->n_principals < 0 || mentions_of_self(q) > 0;
 }
 
 bool kc_result_incomplete(const kc_result *r, const kc_question *q)

@@ -121,6 +121,9 @@ typedef struct kc_result {
     size_t n_pages;
 } kc_result;
 
+/* kc_bootstrap's return when librdkafka refused the settings. */
+#define KC_BAD_SETTINGS (-2)
+
 /* Asks the bootstrap servers ("host:port,host:port") for the cluster's
  * brokers through librdkafka with the same security settings. On success
  * *brokers (malloc'd array, free with kc_brokers_free) holds *n brokers
@@ -128,7 +131,6 @@ typedef struct kc_result {
  * the settings before sending anything (an unreadable CA file, a key that
  * does not match its certificate); or -1 when the cluster could not be
  * asked (e.g. authentication failed). errstr says which server and why. */
-#define KC_BAD_SETTINGS (-2)
 int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers,
                  size_t *n, char *errstr, size_t errstr_size);
 void kc_brokers_free(kc_broker *brokers, size_t n);
