@@ -1,6 +1,8 @@
 /* One broker's exchange, step by step on a non-blocking socket. Requests
- * go strictly one at a time, so a connection holds at most one outgoing
- * frame and waits for exactly one answer. */
+ * go one at a time, with one exception: when the scout (kc_scout.c) has
+ * seen the cluster serve DescribeConnections, the first page's request
+ * travels right behind ApiVersions, saving a round trip. Kafka answers a
+ * connection's requests in order, so answers are matched by counting. */
 #include "kc_conn.h"
 
 #include "kc_codec.h"
@@ -45,7 +47,10 @@ struct kc_conn {
     kc_tls *tls;
     kc_sasl *sasl;
     int sasl_state;                 /* enum kc_sasl_state after our last token */
-    int32_t correlation_id;
+    int32_t correlation_id;         /* of the last request sent */
+    int32_t answered;               /* answers read; the next carries answered + 1 */
+    bool pipelined;                 /* the first page was sent behind ApiVersions */
+    bool classic;                   /* never pipeline (again) on this exchange */
     int16_t api_versions_version;   /* of the ApiVersions request in flight */
     bool api_versions_retried;
     int16_t sasl_authenticate_version;
@@ -105,18 +110,35 @@ static const char *errno_text(int e, char *buf, size_t size)
 
 /* ---------------------------------------------------------- sending */
 
+/* Queues a request behind any not yet written (a pipelined pair). */
 static void send_request(kc_conn *c, int phase, kcp_api_id api, int16_t api_key, int16_t version,
                          const void *body)
 {
-    free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_pos = 0;
     const kc_settings *s = c->env->s;
+    uint8_t *frame = NULL;
+    size_t len = 0;
     int rc = kc_encode_request(api, api_key, version, ++c->correlation_id,
-                               s->client_id ? s->client_id : KC_SOFTWARE_NAME, body, &c->out, &c->out_len);
+                               s->client_id ? s->client_id : KC_SOFTWARE_NAME, body, &frame, &len);
     if (rc) {
         fail(c, KC_ERROR, "cannot encode the %s request: %s", phase_names[phase], kcp_err_name(rc));
         return;
+    }
+    if (c->out_pos == c->out_len) {
+        free(c->out);
+        c->out = frame;
+        c->out_len = len;
+        c->out_pos = 0;
+    } else {
+        uint8_t *both = realloc(c->out, c->out_len + len);
+        if (!both) {
+            free(frame);
+            fail(c, KC_ERROR, "out of memory");
+            return;
+        }
+        memcpy(both + c->out_len, frame, len);
+        free(frame);
+        c->out = both;
+        c->out_len += len;
     }
     c->phase = phase;
 }
@@ -165,7 +187,50 @@ static void send_describe(kc_conn *c)
         if (req.limit == 0 || req.limit > left)
             req.limit = (int32_t)left;
     }
+    c->r->describe_version = c->describe_version;
     send_request(c, PH_DESCRIBE, KCP_API_DESCRIBE_CONNECTIONS, c->env->s->api_key, c->describe_version, &req);
+}
+
+/* The first requests once the transport is up: ApiVersions, and the first
+ * page right behind it when the scout's version may be sent blind (never
+ * with SASL, which must come first). */
+static void send_first(kc_conn *c)
+{
+    send_api_versions(c, KC_API_VERSIONS_VERSION);
+    const kc_conn_env *env = c->env;
+    if (c->phase == PH_API_VERSIONS && !env->scout && !c->classic && !kc_uses_sasl(env->s) &&
+        env->pipeline_version >= KCP_DESCRIBE_CONNECTIONS_REQUEST_MIN_VERSION &&
+        env->pipeline_version <= KCP_DESCRIBE_CONNECTIONS_REQUEST_MAX_VERSION) {
+        c->describe_version = env->pipeline_version;
+        send_describe(c);
+        if (c->phase == PH_DONE)
+            return;
+        c->phase = PH_API_VERSIONS; /* the first answer to come */
+        c->pipelined = true;
+    }
+}
+
+static void connect_next(kc_conn *c);
+
+/* The pipelined page cannot be trusted (this broker answered ApiVersions
+ * unlike the scout's, or hung up first): ask again on a new connection,
+ * waiting for each answer. Same deadline. */
+static void restart_classic(kc_conn *c)
+{
+    close_transport(c);
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_pos = 0;
+    c->in_len = c->in_pos = 0;
+    kcp_frame_reader_free(&c->frames);
+    kcp_frame_reader_init(&c->frames, 0);
+    c->correlation_id = c->answered = 0;
+    c->pipelined = false;
+    c->classic = true;
+    c->api_versions_retried = false;
+    c->connect_errno = 0;
+    c->next_addr = c->addrs;
+    connect_next(c);
 }
 
 /* ---------------------------------------------------------- answers */
@@ -214,8 +279,24 @@ static void check_versions(kc_conn *c, const kcp_api_versions_response *m)
 {
     const kc_settings *s = c->env->s;
     const kcp_api_versions_response_api_version *dc = advertised(m, s->api_key);
+    int16_t sent = c->describe_version;
     c->describe_version = common_version(dc, KCP_DESCRIBE_CONNECTIONS_REQUEST_MIN_VERSION,
                                          KCP_DESCRIBE_CONNECTIONS_REQUEST_MAX_VERSION);
+    if (c->env->scout) {
+        c->r->describe_version = c->describe_version;
+        finish(c);
+        return;
+    }
+    if (c->pipelined && dc && (sent < dc->min_version || sent > dc->max_version)) {
+        restart_classic(c);
+        return;
+    }
+    if (c->pipelined && dc) {
+        /* Its answer is already on the way. */
+        c->describe_version = sent;
+        c->phase = PH_DESCRIBE;
+        return;
+    }
     if (!dc) {
         fail(c, KC_UNSUPPORTED,
              "DescribeConnections (API key %d) is not advertised: the broker does not serve it "
@@ -252,6 +333,10 @@ static void on_api_versions(kc_conn *c, const uint8_t *body, size_t len)
     /* ErrorCode comes first in every version: read it before choosing
      * which version to decode the body as. */
     int16_t code = len >= 2 ? (int16_t)(body[0] << 8 | body[1]) : 0;
+    if (code == KC_ERR_UNSUPPORTED_VERSION && c->pipelined) {
+        restart_classic(c);
+        return;
+    }
     if (code == KC_ERR_UNSUPPORTED_VERSION && c->api_versions_version > 0) {
         retry_api_versions(c, body, len);
         return;
@@ -427,7 +512,7 @@ static void on_frame(kc_conn *c, uint8_t *frame, size_t len)
                                                  : c->describe_version;
     char err[ERRBUF];
     size_t off = 0;
-    if (kc_response_body(api_of[c->phase], version, c->correlation_id, frame, len, &off, err, sizeof err)) {
+    if (kc_response_body(api_of[c->phase], version, ++c->answered, frame, len, &off, err, sizeof err)) {
         free(frame);
         fail(c, KC_ERROR, "%s: %s", phase_names[c->phase], err);
         return;
@@ -486,11 +571,12 @@ static int transport_read(kc_conn *c, char *err, size_t size)
     return KC_IO_ERROR;
 }
 
-/* Moves bytes until the socket would block or the exchange ends. */
+/* Moves bytes until the socket would block or the exchange ends (or
+ * starts over on a new connection, which sets its own wait). */
 static void pump(kc_conn *c)
 {
     char err[ERRBUF];
-    while (c->phase != PH_DONE) {
+    while (c->phase > PH_TLS && c->phase != PH_DONE) {
         int io;
         if (c->out_pos < c->out_len) {
             io = transport_write(c, err, sizeof err);
@@ -512,7 +598,9 @@ static void pump(kc_conn *c)
             c->want = io == KC_IO_WANT_READ ? POLLIN : POLLOUT;
             return;
         }
-        if (io == KC_IO_EOF)
+        if (c->pipelined && c->phase == PH_API_VERSIONS && io != KC_IO_DONE)
+            restart_classic(c); /* perhaps it refuses requests sent ahead */
+        else if (io == KC_IO_EOF)
             fail(c, KC_ERROR, "the broker closed the connection during %s", phase_names[c->phase]);
         else if (io != KC_IO_DONE)
             fail(c, KC_ERROR, "%s during %s", err, phase_names[c->phase]);
@@ -531,7 +619,7 @@ static void tls_step(kc_conn *c)
         fail(c, KC_ERROR, "%s", err);
         return;
     }
-    send_api_versions(c, KC_API_VERSIONS_VERSION);
+    send_first(c);
     pump(c);
 }
 
@@ -539,8 +627,6 @@ static void connected(kc_conn *c)
 {
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    freeaddrinfo(c->addrs);
-    c->addrs = c->next_addr = NULL;
     if (kc_uses_tls(c->env->s)) {
         char err[ERRBUF];
         if (!c->env->tls) {
@@ -555,7 +641,7 @@ static void connected(kc_conn *c)
         tls_step(c);
         return;
     }
-    send_api_versions(c, KC_API_VERSIONS_VERSION);
+    send_first(c);
     pump(c);
 }
 

@@ -20,6 +20,11 @@ typedef struct kc_conn_env {
     const char *tls_error;  /* why the TLS context could not be built */
     const kcp_describe_connections_request *req;
     int64_t max_rows;       /* 0 = no limit */
+    int16_t pipeline_version; /* DescribeConnections version to send behind
+                               * ApiVersions without waiting for its answer
+                               * (the scout's); -1: wait (and never with SASL) */
+    bool scout;             /* stop after ApiVersions: the result's status and
+                             * describe_version say what the broker serves */
 } kc_conn_env;
 
 typedef struct kc_conn kc_conn;

@@ -135,32 +135,35 @@ static size_t thread_count(size_t n, size_t parallelism)
     return t ? t : 1;
 }
 
-/* Workers run with every signal blocked: SIGPIPE from a TLS write to a
- * closed socket must not kill the process, and the caller's thread keeps
- * receiving SIGINT and the like. */
-static size_t start_workers(worker *ws, size_t nthreads)
+/* Every signal blocked: SIGPIPE from a TLS write to a closed socket must
+ * not kill the process, and the caller's thread keeps receiving SIGINT
+ * and the like. */
+int kc_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    size_t started = 0;
-    for (size_t t = 0; t < nthreads; t++)
-        if (pthread_create(&ws[t].thread, NULL, worker_main, &ws[t]) == 0)
-            started++;
-        else
-            break;
+    int rc = pthread_create(thread, NULL, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+static size_t start_workers(worker *ws, size_t nthreads)
+{
+    size_t started = 0;
+    while (started < nthreads && kc_thread_start(&ws[started].thread, worker_main, &ws[started]) == 0)
+        started++;
     return started;
 }
 
 size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
-                 const kcp_describe_connections_request *req, int64_t max_rows, kc_result *results,
-                 kc_progress_fn progress, void *opaque)
+                 const kcp_describe_connections_request *req, int64_t max_rows,
+                 int16_t pipeline_version, kc_result *results, kc_progress_fn progress, void *opaque)
 {
     if (n == 0)
         return 0;
     fanout f = {.brokers = brokers, .results = results, .n = n};
-    f.env = (kc_conn_env){.s = s, .req = req, .max_rows = max_rows};
+    f.env = (kc_conn_env){.s = s, .req = req, .max_rows = max_rows, .pipeline_version = pipeline_version};
     atomic_init(&f.next, 0);
     pthread_mutex_init(&f.lock, NULL);
     pthread_condattr_t attr;

@@ -111,6 +111,8 @@ typedef struct kc_result {
     int64_t broker_time_ms;      /* the broker's clock at its first page */
     int32_t total_count;         /* TotalCount of the first page */
     int64_t elapsed_ms;          /* time from first connect to last page */
+    int16_t describe_version;    /* DescribeConnections version asked (or, for the
+                                  * scout, the highest both sides speak); -1 none */
     size_t n_rows;
     kc_connection *rows;         /* owned array, in the broker's paging order */
     size_t cap_rows;             /* allocated length of rows */
@@ -135,6 +137,23 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
                  size_t *n, char *errstr, size_t errstr_size);
 void kc_brokers_free(kc_broker *brokers, size_t n);
 
+/* The scout: while kc_bootstrap() runs, one ApiVersions exchange with the
+ * first bootstrap server (same security settings) learns which
+ * DescribeConnections version the cluster serves, so that kc_fanout() can
+ * send each broker its first page right behind ApiVersions: one round trip
+ * less per broker. Not used with SASL, which must come first. */
+typedef struct kc_scout kc_scout;
+
+/* Starts the scout in a thread of its own; NULL when it could not start
+ * (the fan-out then simply waits for every ApiVersions answer). s must
+ * stay valid until kc_scout_finish(). */
+kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers);
+
+/* Stops the scout if it is still at work (waiting for a host name lookup
+ * in progress), frees it, and returns the version to pipeline, or -1 when
+ * it learned none (not served, unreachable, not done yet, or sc NULL). */
+int16_t kc_scout_finish(kc_scout *sc);
+
 /* Progress callback: done of total brokers have finished. Called in the
  * thread that called kc_fanout(), one call at a time, about every 100 ms
  * while answers are coming in, done never going down; the last call has
@@ -146,14 +165,18 @@ typedef void (*kc_progress_fn)(void *opaque, size_t done, size_t total);
  * "kafka-connections" and its version, check DescribeConnections is
  * advertised under s->api_key, SASL, then DescribeConnections with req,
  * following NextCursor until the last page or until max_rows rows (0 = no
- * limit). results[i] answers brokers[i]; each must be freed with
+ * limit). With pipeline_version >= 0 (kc_scout_finish()) and no SASL, the
+ * first page goes out in that version behind ApiVersions; a broker whose
+ * ApiVersions answer does not allow it is asked again, waiting for each
+ * answer. results[i] answers brokers[i]; each must be freed with
  * kc_result_free(). Returns the number of brokers whose status is not ok.
  * The exchanges run on up to one worker thread per CPU, each with one
  * poll() loop, with every signal blocked; resolving a host name blocks its
  * loop (getaddrinfo) but counts against that broker's timeout. */
 size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
                  const kcp_describe_connections_request *req, int64_t max_rows,
-                 kc_result *results, kc_progress_fn progress, void *opaque);
+                 int16_t pipeline_version, kc_result *results, kc_progress_fn progress,
+                 void *opaque);
 void kc_result_free(kc_result *r);
 
 #endif

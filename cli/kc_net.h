@@ -9,6 +9,7 @@
 #include "kc_fanout.h"
 #include "kc_text.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,6 +33,10 @@ static inline int kc_timeout_ms(const kc_settings *s)
 {
     return s->timeout_ms > 0 ? s->timeout_ms : KC_DEFAULT_TIMEOUT_MS;
 }
+
+/* pthread_create() with every signal blocked in the new thread, as the
+ * network side's threads all run. Returns pthread_create()'s code. */
+int kc_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* Milliseconds of CLOCK_MONOTONIC: deadlines and elapsed times only. */
 int64_t kc_now_ms(void);

@@ -47,6 +47,7 @@ int kc_result_begin(kc_result *r, const kc_broker *b)
     r->broker.port = b->port;
     r->broker.host = strdup(b->host ? b->host : "");
     r->broker_time_ms = -1;
+    r->describe_version = -1;
     r->status = KC_OK;
     if (!r->broker.host) {
         kc_result_fail(r, KC_ERROR, "out of memory");

@@ -43,6 +43,7 @@ static void missing_broker(kc_result *r, int32_t id, const kc_broker *all, size_
     r->broker.node_id = id;
     r->status = KC_UNREACHABLE;
     r->broker_time_ms = -1;
+    r->describe_version = -1;
     r->error = malloc(320);
     if (r->error)
         snprintf(r->error, 320, "broker %d: not in the cluster's metadata (brokers: %s)", (int)id,
@@ -57,7 +58,9 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     size_t n_all = 0, n_chosen = 0, n_missing = 0;
     *results = NULL;
     *n = 0;
+    kc_scout *scout = kc_scout_start(run->settings, o->bootstrap);
     int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, errstr, errstr_size);
+    int16_t pipeline_version = kc_scout_finish(scout);
     if (rc)
         return rc == KC_BAD_SETTINGS ? KC_EXIT_USAGE : KC_EXIT_NO_ACCESS;
     if (n_all == 0) {
@@ -98,7 +101,8 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
      * with exactly --limit matches is neither cut short nor reported as
      * truncated. */
     int64_t max_rows = o->limit ? (int64_t)o->limit + 1 : 0;
-    kc_fanout(run->settings, chosen, n_chosen, run->req, max_rows, *results, kc_progress_report,
+    kc_fanout(run->settings, chosen, n_chosen, run->req, max_rows, pipeline_version, *results,
+              kc_progress_report,
               &progress);
     kc_progress_finish(&progress);
     /* The tool's own connections answer no question an operator asks. */

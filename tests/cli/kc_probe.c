@@ -8,6 +8,7 @@
  *          [--key-password P] [--no-hostname-verification] [--api-key N]
  *          [--timeout MS] [--parallelism N] [--limit N] [--max-rows N]
  *          [--summary] [--principal P] [-X key=value]...
+ *          [--pipeline-version N | --scout]
  * Exit status: 0 after a fan-out (whatever the brokers answered), 4 when
  * bootstrap failed, 2 for bad arguments.
  */
@@ -128,8 +129,10 @@ static void print_result(const kc_result *r)
     json_cstr(r->broker.host);
     printf(",\"port\":%u,\"status\":\"%s\",\"error\":", (unsigned)r->broker.port, kc_status_name(r->status));
     json_cstr(r->error);
-    printf(",\"restricted\":%s,\"total_count\":%d,\"pages\":%zu,\"elapsed_ms\":%lld,\"connections\":[",
-           r->restricted ? "true" : "false", (int)r->total_count, r->n_pages, (long long)r->elapsed_ms);
+    printf(",\"restricted\":%s,\"total_count\":%d,\"pages\":%zu,\"elapsed_ms\":%lld,"
+           "\"describe_version\":%d,\"connections\":[",
+           r->restricted ? "true" : "false", (int)r->total_count, r->n_pages, (long long)r->elapsed_ms,
+           (int)r->describe_version);
     for (size_t i = 0; i < r->n_rows; i++) {
         if (i)
             putchar(',');
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
     size_t n_given = 0;
     const char *bootstrap = NULL;
     int64_t max_rows = 0;
+    int16_t pipeline_version = -1;
+    bool scout = false;
     kcp_describe_connections_request req;
     kcp_describe_connections_request_init(&req);
     kcp_str principal;
@@ -171,6 +176,11 @@ int main(int argc, char **argv)
         if (strcmp(a, "--no-hostname-verification") == 0) {
             s.verify_hostname = false;
             takes = false;
+        } else if (strcmp(a, "--scout") == 0) {
+            scout = true;
+            takes = false;
+        } else if (strcmp(a, "--pipeline-version") == 0) {
+            pipeline_version = (int16_t)atoi(v);
         } else if (strcmp(a, "--summary") == 0) {
             req.summary_only = true;
             takes = false;
@@ -232,7 +242,11 @@ int main(int argc, char **argv)
     int64_t t0 = now_ms(), boot_ms = 0;
     if (bootstrap) {
         char err[1024];
-        if (kc_bootstrap(&s, bootstrap, &brokers, &n, err, sizeof err)) {
+        kc_scout *sc = scout ? kc_scout_start(&s, bootstrap) : NULL;
+        int rc = kc_bootstrap(&s, bootstrap, &brokers, &n, err, sizeof err);
+        if (scout)
+            pipeline_version = kc_scout_finish(sc);
+        if (rc) {
             printf("{\"bootstrap_error\":");
             json_cstr(err);
             printf(",\"bootstrap_ms\":%lld}\n", (long long)(now_ms() - t0));
@@ -243,11 +257,13 @@ int main(int argc, char **argv)
     kc_result *results = calloc(n ? n : 1, sizeof *results);
     progress_log plog = {0};
     int64_t t1 = now_ms();
-    size_t failed = kc_fanout(&s, brokers, n, &req, max_rows, results, on_progress, &plog);
+    size_t failed = kc_fanout(&s, brokers, n, &req, max_rows, pipeline_version, results, on_progress,
+                              &plog);
     int64_t fan_ms = now_ms() - t1;
     printf("{\"bootstrap_ms\":%lld,\"fanout_ms\":%lld,\"failed\":%zu,\"progress_calls\":%d,"
-           "\"progress_last\":%zu,\"progress_regressions\":%d,\"brokers\":[",
-           (long long)boot_ms, (long long)fan_ms, failed, plog.calls, plog.last, plog.regressions);
+           "\"progress_last\":%zu,\"progress_regressions\":%d,\"pipeline_version\":%d,\"brokers\":[",
+           (long long)boot_ms, (long long)fan_ms, failed, plog.calls, plog.last, plog.regressions,
+           (int)pipeline_version);
     for (size_t i = 0; i < n; i++) {
         if (i)
             putchar(',');

@@ -21,6 +21,7 @@ import hmac
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -388,6 +389,53 @@ class OldBroker:
                 send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_empty_body(42, "Principals: bad entry"))
             else:
                 return
+
+
+def uvarint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([n & 0x7F | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def api_versions_v3_body(keys):
+    """An ApiVersions v3 answer (flexible: compact array, tagged fields)."""
+    return (struct.pack(">h", 0) + uvarint(len(keys) + 1) +
+            b"".join(struct.pack(">hhh", *k) + b"\x00" for k in keys) +
+            struct.pack(">i", 0) + b"\x00")
+
+
+class PipelineBroker:
+    """Answers ApiVersions v3 advertising DescribeConnections (key 1000)
+    versions dc_range, then answers DescribeConnections with an empty last
+    page. Per connection it records the requests read and whether the next
+    one had already arrived when the ApiVersions answer was about to go out
+    (sent behind ApiVersions, unasked). hangup: closes every connection
+    after reading its first request."""
+
+    def __init__(self, dc_range=(0, 0), hangup=False):
+        self.dc_range = dc_range
+        self.hangup = hangup
+        self.conns = []
+        self.server = Server(self.handle)
+        self.port = self.server.port
+
+    def handle(self, c):
+        seen = {"requests": [], "ahead": None}
+        self.conns.append(seen)
+        key, version, corr = read_request(c)
+        seen["requests"].append((key, version))
+        if self.hangup:
+            return
+        seen["ahead"] = bool(select.select([c], [], [], 0.3)[0])
+        send_frame(c, struct.pack(">i", corr) + api_versions_v3_body([(18, 0, 3), (1000,) + self.dc_range]))
+        while True:
+            key, version, corr = read_request(c)
+            seen["requests"].append((key, version))
+            if key != 1000:
+                return
+            send_frame(c, struct.pack(">i", corr) + b"\x00" + describe_empty_body())
 
 
 class DelayProxy:
@@ -892,6 +940,89 @@ class Paging(unittest.TestCase):
             self.assertEqual(b["pages"], 1)
             anon = [s for s in b["summaries"] if s["principal"] == "User:ANONYMOUS"]
             self.assertTrue(anon and anon[0]["connections"] >= 1, b["summaries"])
+
+
+def log_events(node, event):
+    with open(os.path.join(STATE["work"], "b%d.log" % node)) as f:
+        return sum(1 for line in f if " event=%s " % event in line + " ")
+
+
+class Pipelining(unittest.TestCase):
+    """The first DescribeConnections page sent behind ApiVersions when the
+    scout has seen the cluster serve it, and the ways back to waiting."""
+
+    def test_the_page_goes_out_unasked_only_when_told(self):
+        for version, ahead in ((0, True), (-1, False)):
+            with self.subTest(pipeline_version=version):
+                fake = PipelineBroker()
+                res, _, _ = probe("--broker", "6@127.0.0.1:%d" % fake.port, "--pipeline-version", version,
+                                  "--timeout", 5000)
+                b = res["brokers"][0]
+                self.assertEqual(b["status"], "ok", b["error"])
+                self.assertEqual(b["describe_version"], 0)
+                self.assertEqual([(s["requests"], s["ahead"]) for s in fake.conns], [([(18, 3), (1000, 0)], ahead)])
+
+    def test_a_broker_without_that_version_is_asked_again_waiting(self):
+        fake = PipelineBroker(dc_range=(1, 1))
+        res, _, _ = probe("--broker", "6@127.0.0.1:%d" % fake.port, "--pipeline-version", 0, "--timeout", 5000)
+        b = res["brokers"][0]
+        # The second connection waits for ApiVersions and sends nothing the
+        # broker does not serve.
+        self.assertEqual([s["requests"] for s in fake.conns], [[(18, 3), (1000, 0)], [(18, 3)]])
+        self.assertEqual(b["status"], "unsupported")
+        self.assertIn("serves DescribeConnections (API key 1000) versions 1-1, this client speaks 0-0", b["error"])
+
+    def test_a_broker_that_hangs_up_is_asked_again_once(self):
+        fake = PipelineBroker(hangup=True)
+        res, _, _ = probe("--broker", "6@127.0.0.1:%d" % fake.port, "--pipeline-version", 0, "--timeout", 5000)
+        b = res["brokers"][0]
+        self.assertEqual(len(fake.conns), 2)
+        self.assertEqual(b["status"], "error")
+        self.assertRegex(b["error"], r"during ApiVersions$")
+
+    def test_a_broker_without_the_api_in_a_pipelined_fan_out(self):
+        # Node 9 serves DescribeConnections under key 1001: it does not
+        # advertise 1000 and closes on the page sent behind (logging it).
+        before = log_events(9, "unknown_api_key")
+        res, _, _ = probe("--broker", "1@127.0.0.1:%d" % port(1, "PLAINTEXT"),
+                          "--broker", "9@127.0.0.1:%d" % port(9, "PLAINTEXT"), "--pipeline-version", 0)
+        one, nine = res["brokers"]
+        self.assertEqual(one["status"], "ok", one["error"])
+        self.assertEqual(nine["status"], "unsupported")
+        self.assertIn("DescribeConnections (API key 1000) is not advertised", nine["error"])
+        deadline = time.monotonic() + 5
+        while log_events(9, "unknown_api_key") == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(log_events(9, "unknown_api_key"), before + 1)
+
+    def bootstrap(self):
+        return ",".join("127.0.0.1:%d" % port(n, "PLAINTEXT") for n in (1, 2, 3))
+
+    def test_the_scout_learns_the_version_from_a_real_broker(self):
+        res, _, _ = probe("--bootstrap", self.bootstrap(), "--scout")
+        self.assertEqual(res["pipeline_version"], 0)
+        self.assertEqual([(b["node_id"], b["status"], b["describe_version"]) for b in res["brokers"]],
+                         [(1, "ok", 0), (2, "ok", 0), (3, "ok", 0)])
+
+    def test_the_scout_sends_nothing_blind_to_a_cluster_without_the_api(self):
+        before = [log_events(n, "unknown_api_key") for n in (1, 2, 3)]
+        res, _, _ = probe("--bootstrap", self.bootstrap(), "--scout", "--api-key", 1001)
+        self.assertEqual(res["pipeline_version"], -1)
+        self.assertEqual({b["status"] for b in res["brokers"]}, {"unsupported"})
+        time.sleep(0.2)
+        self.assertEqual([log_events(n, "unknown_api_key") for n in (1, 2, 3)], before)
+
+    def test_no_scout_with_sasl(self):
+        res, _, _ = probe("--bootstrap", "127.0.0.1:%d" % port(1, "SASL_PLAINTEXT"), "--scout",
+                          "--protocol", "SASL_PLAINTEXT", *sasl_args("admin", "PLAIN"))
+        self.assertEqual(res["pipeline_version"], -1)
+        self.assertEqual({b["status"] for b in res["brokers"]}, {"ok"})
+
+    def test_the_scout_through_tls(self):
+        res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol", "SSL",
+                          "--ca", cert("ca.pem"))
+        self.assertEqual(res["pipeline_version"], 0)
+        self.assertEqual({(b["status"], b["describe_version"]) for b in res["brokers"]}, {("ok", 0)})
 
 
 class Parallel(unittest.TestCase):

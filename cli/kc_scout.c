@@ -1,0 +1,111 @@
+/* The scout (kc_fanout.h): the same kc_conn state machine the fan-out
+ * drives, stopped after ApiVersions, run on its own thread against the
+ * first bootstrap server while librdkafka bootstraps. Its answer costs no
+ * wall time on the way to the fan-out, which is why it exists: learning the
+ * version from the fan-out's own first answers would hold every other
+ * broker back by a round trip. */
+#include "kc_conn.h"
+#include "kc_net.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct kc_scout {
+    kc_conn_env env;
+    kcp_describe_connections_request req; /* never sent; the env needs one */
+    kc_broker server;                     /* the first bootstrap server; host owned */
+    kc_result result;
+    int wake;                             /* eventfd: kc_scout_finish() says stop */
+    pthread_t thread;
+};
+
+/* The first HOST:PORT of a list kc_options already checked; IPv6
+ * brackets removed. */
+static int first_server(const char *list, kc_broker *b)
+{
+    size_t len = strcspn(list, ",");
+    size_t colon = len;
+    while (colon > 0 && list[colon - 1] != ':')
+        colon--;
+    if (colon < 2)
+        return -1;
+    const char *host = list;
+    size_t host_len = colon - 1;
+    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+        host++;
+        host_len -= 2;
+    }
+    long port = strtol(list + colon, NULL, 10);
+    if (host_len == 0 || port <= 0 || port > 65535)
+        return -1;
+    b->node_id = -1;
+    b->port = (uint16_t)port;
+    b->host = strndup(host, host_len);
+    return b->host ? 0 : -1;
+}
+
+static void *scout_main(void *arg)
+{
+    kc_scout *sc = arg;
+    kc_conn *c = kc_conn_start(&sc->env, &sc->server, &sc->result);
+    while (c && !kc_conn_done(c)) {
+        struct pollfd fds[2] = {{.fd = kc_conn_fd(c), .events = kc_conn_events(c)},
+                                {.fd = sc->wake, .events = POLLIN}};
+        int64_t left = kc_conn_deadline(c) - kc_now_ms();
+        int rc = poll(fds, 2, left < 0 ? 0 : left > 60000 ? 60000 : (int)left);
+        if (rc > 0 && fds[1].revents) {
+            kc_result_fail(&sc->result, KC_ERROR, "stopped before ApiVersions was answered");
+            break;
+        }
+        kc_conn_step(c, rc > 0 ? fds[0].revents : 0);
+    }
+    kc_conn_free(c);
+    return NULL;
+}
+
+static void scout_free(kc_scout *sc)
+{
+    if (sc->wake >= 0)
+        close(sc->wake);
+    kc_tls_ctx_free(sc->env.tls);
+    kc_result_free(&sc->result);
+    free(sc->server.host);
+    free(sc);
+}
+
+kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
+{
+    if (kc_uses_sasl(s))
+        return NULL;
+    kc_scout *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    kcp_describe_connections_request_init(&sc->req);
+    sc->env = (kc_conn_env){.s = s, .req = &sc->req, .pipeline_version = -1, .scout = true};
+    sc->result.describe_version = -1;
+    char ignored[8];
+    if (sc->wake < 0 || first_server(bootstrap_servers, &sc->server) ||
+        (kc_uses_tls(s) && !(sc->env.tls = kc_tls_ctx_new(s, ignored, sizeof ignored))) ||
+        kc_thread_start(&sc->thread, scout_main, sc) != 0) {
+        scout_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+int16_t kc_scout_finish(kc_scout *sc)
+{
+    if (!sc)
+        return -1;
+    uint64_t one = 1;
+    ssize_t w = write(sc->wake, &one, sizeof one);
+    (void)w; /* a full counter already says stop */
+    pthread_join(sc->thread, NULL);
+    int16_t v = sc->result.status == KC_OK ? sc->result.describe_version : -1;
+    scout_free(sc);
+    return v;
+}
