@@ -51,6 +51,8 @@ struct kc_conn {
     int32_t answered;               /* answers read; the next carries answered + 1 */
     bool pipelined;                 /* the first page was sent behind ApiVersions */
     bool classic;                   /* never pipeline (again) on this exchange */
+    bool unconfirmed;               /* requests queued while connect() is in progress */
+    int io_errno;                   /* errno of the last failed send or recv */
     int16_t api_versions_version;   /* of the ApiVersions request in flight */
     bool api_versions_retried;
     int16_t sasl_authenticate_version;
@@ -212,10 +214,9 @@ static void send_first(kc_conn *c)
 
 static void connect_next(kc_conn *c);
 
-/* The pipelined page cannot be trusted (this broker answered ApiVersions
- * unlike the scout's, or hung up first): ask again on a new connection,
- * waiting for each answer. Same deadline. */
-static void restart_classic(kc_conn *c)
+/* Drops the transport and every request queued on it, then connects to
+ * c->next_addr onwards. Same deadline. */
+static void reconnect(kc_conn *c)
 {
     close_transport(c);
     free(c->out);
@@ -225,12 +226,20 @@ static void restart_classic(kc_conn *c)
     kcp_frame_reader_free(&c->frames);
     kcp_frame_reader_init(&c->frames, 0);
     c->correlation_id = c->answered = 0;
-    c->pipelined = false;
-    c->classic = true;
+    c->pipelined = c->unconfirmed = false;
     c->api_versions_retried = false;
+    connect_next(c);
+}
+
+/* The pipelined page cannot be trusted (this broker answered ApiVersions
+ * unlike the scout's, or hung up first): ask again on a new connection,
+ * waiting for each answer. */
+static void restart_classic(kc_conn *c)
+{
+    c->classic = true;
     c->connect_errno = 0;
     c->next_addr = c->addrs;
-    connect_next(c);
+    reconnect(c);
 }
 
 /* ---------------------------------------------------------- answers */
@@ -541,10 +550,12 @@ static int transport_write(kc_conn *c, char *err, size_t size)
     ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
     if (w >= 0) {
         c->out_pos += (size_t)w;
+        c->unconfirmed = false; /* TCP sends only once connected */
         return KC_IO_DONE;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return KC_IO_WANT_WRITE;
+    c->io_errno = errno;
     errno_text(errno, err, size);
     return KC_IO_ERROR;
 }
@@ -567,6 +578,7 @@ static int transport_read(kc_conn *c, char *err, size_t size)
         return KC_IO_EOF;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return KC_IO_WANT_READ;
+    c->io_errno = errno;
     errno_text(errno, err, size);
     return KC_IO_ERROR;
 }
@@ -598,12 +610,19 @@ static void pump(kc_conn *c)
             c->want = io == KC_IO_WANT_READ ? POLLIN : POLLOUT;
             return;
         }
-        if (c->pipelined && c->phase == PH_API_VERSIONS && io != KC_IO_DONE)
+        if (io == KC_IO_DONE)
+            continue;
+        if (c->unconfirmed) {
+            /* The connect failed: its error came back from the send. */
+            c->connect_errno = io == KC_IO_ERROR ? c->io_errno : ECONNRESET;
+            reconnect(c);
+        } else if (c->pipelined && c->phase == PH_API_VERSIONS) {
             restart_classic(c); /* perhaps it refuses requests sent ahead */
-        else if (io == KC_IO_EOF)
+        } else if (io == KC_IO_EOF) {
             fail(c, KC_ERROR, "the broker closed the connection during %s", phase_names[c->phase]);
-        else if (io != KC_IO_DONE)
+        } else {
             fail(c, KC_ERROR, "%s during %s", err, phase_names[c->phase]);
+        }
     }
 }
 
@@ -625,9 +644,13 @@ static void tls_step(kc_conn *c)
 
 static void connected(kc_conn *c)
 {
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (kc_uses_tls(c->env->s)) {
+        /* TLS may write twice in a row (its last handshake flight, then
+         * the first request), which Nagle would hold back for an ACK.
+         * Without TLS every write follows a whole answer, which
+         * acknowledged everything sent before: nothing to hold back. */
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         char err[ERRBUF];
         if (!c->env->tls) {
             fail(c, KC_ERROR, "%s", c->env->tls_error ? c->env->tls_error : "TLS is not set up");
@@ -661,6 +684,16 @@ static void connect_next(kc_conn *c)
             continue;
         }
         if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0) {
+            connected(c);
+            return;
+        }
+        if (errno == EINPROGRESS && !kc_uses_tls(c->env->s)) {
+            /* Queue the first requests at once: send() waits for the
+             * handshake (EAGAIN) and reports a failed connect as its error.
+             * Two system calls fewer, and a nearby broker often finds the
+             * requests already there when it accepts. */
+            c->next_addr = a->ai_next;
+            c->unconfirmed = true;
             connected(c);
             return;
         }
@@ -764,7 +797,7 @@ void kc_conn_step(kc_conn *c, short revents)
     }
     if (c->phase != PH_DONE && kc_now_ms() >= c->deadline)
         fail(c, KC_UNREACHABLE, "timed out after %d ms during %s", (int)(c->deadline - c->started),
-             phase_names[c->phase]);
+             c->unconfirmed ? phase_names[PH_CONNECT] : phase_names[c->phase]);
 }
 
 void kc_conn_free(kc_conn *c)

@@ -803,6 +803,32 @@ class Failures(unittest.TestCase):
                 self.assertGreaterEqual(b["elapsed_ms"], 800)
                 self.assertLess(wall, 5)
 
+    def test_unanswered_connect_times_out_naming_the_connect(self):
+        # A listener whose accept queue is full drops new SYNs (Linux):
+        # the connect never completes, though the first requests are queued.
+        full = socket.socket()
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        fillers = []
+        try:
+            for _ in range(2):
+                f = socket.socket()
+                f.settimeout(0.3)
+                try:
+                    f.connect(full.getsockname())
+                except OSError:
+                    pass
+                fillers.append(f)
+            res, _, wall = probe("--broker", "5@127.0.0.1:%d" % full.getsockname()[1], "--timeout", 800)
+        finally:
+            for f in fillers:
+                f.close()
+            full.close()
+        b = res["brokers"][0]
+        self.assertEqual(b["status"], "unreachable")
+        self.assertRegex(b["error"], r"^broker 5 \(127\.0\.0\.1:\d+\): timed out after 800 ms during connect$")
+        self.assertLess(wall, 5)
+
     def test_ipv6_broker(self):
         try:
             (p,) = free_ports_v6(1)
