@@ -228,6 +228,7 @@ static void reconnect(kc_conn *c)
     c->correlation_id = c->answered = 0;
     c->pipelined = c->unconfirmed = false;
     c->api_versions_retried = false;
+    c->r->describe_version = -1;
     connect_next(c);
 }
 
@@ -689,9 +690,8 @@ static void connect_next(kc_conn *c)
         }
         if (errno == EINPROGRESS && !kc_uses_tls(c->env->s)) {
             /* Queue the first requests at once: send() waits for the
-             * handshake (EAGAIN) and reports a failed connect as its error.
-             * Two system calls fewer, and a nearby broker often finds the
-             * requests already there when it accepts. */
+             * handshake (EAGAIN) and reports a failed connect as its error,
+             * which saves the poll() and getsockopt() of the TLS path. */
             c->next_addr = a->ai_next;
             c->unconfirmed = true;
             connected(c);

@@ -149,8 +149,8 @@ typedef struct kc_scout kc_scout;
  * stay valid until kc_scout_finish(). */
 kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers);
 
-/* Stops the scout if it is still at work (waiting for a host name lookup
- * in progress), frees it, and returns the version to pipeline, or -1 when
+/* Stops the scout if it is still at work (a host name lookup under way is
+ * waited for), frees it, and returns the version to pipeline, or -1 when
  * it learned none (not served, unreachable, not done yet, or sc NULL). */
 int16_t kc_scout_finish(kc_scout *sc);
 

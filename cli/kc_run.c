@@ -102,8 +102,7 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
      * truncated. */
     int64_t max_rows = o->limit ? (int64_t)o->limit + 1 : 0;
     kc_fanout(run->settings, chosen, n_chosen, run->req, max_rows, pipeline_version, *results,
-              kc_progress_report,
-              &progress);
+              kc_progress_report, &progress);
     kc_progress_finish(&progress);
     /* The tool's own connections answer no question an operator asks. */
     for (size_t i = 0; i < n_chosen; i++) {
