@@ -297,14 +297,14 @@ static void check_versions(kc_conn *c, const kcp_api_versions_response *m)
         finish(c);
         return;
     }
-    if (c->pipelined && dc && (sent < dc->min_version || sent > dc->max_version)) {
-        restart_classic(c);
-        return;
-    }
     if (c->pipelined && dc) {
-        /* Its answer is already on the way. */
-        c->describe_version = sent;
-        c->phase = PH_DESCRIBE;
+        if (sent < dc->min_version || sent > dc->max_version) {
+            restart_classic(c);
+        } else {
+            /* Its answer is already on the way. */
+            c->describe_version = sent;
+            c->phase = PH_DESCRIBE;
+        }
         return;
     }
     if (!dc) {

@@ -86,7 +86,6 @@ kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
     sc->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     kcp_describe_connections_request_init(&sc->req);
     sc->env = (kc_conn_env){.s = s, .req = &sc->req, .pipeline_version = -1, .scout = true};
-    sc->result.describe_version = -1;
     char ignored[8];
     if (sc->wake < 0 || first_server(bootstrap_servers, &sc->server) ||
         (kc_uses_tls(s) && !(sc->env.tls = kc_tls_ctx_new(s, ignored, sizeof ignored))) ||
