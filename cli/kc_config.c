@@ -404,6 +404,10 @@ int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size)
             check_readable("ssl.key.location", c->ssl_key, errstr, errstr_size))
             return -1;
     }
+    /* Not an error, unlike unused SASL credentials: Kafka clients share
+     * files that carry ssl.* settings for every listener. But a forgotten
+     * security.protocol=SSL would connect in the clear, so it is said. */
+    c->tls_unused = !uses_tls(proto) && (c->ssl_ca || c->ssl_cert || c->ssl_key || c->ssl_key_password);
     s->security_protocol = proto;
     if (uses_sasl(proto)) {
         s->sasl_mechanism = c->sasl_mechanism;

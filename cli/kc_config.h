@@ -46,6 +46,7 @@ typedef struct kc_config {
     size_t n_rdkafka;
     char **ignored; /* names of Java client settings accepted without effect */
     size_t n_ignored;
+    bool tls_unused; /* set by kc_config_finish: ssl.* files given, TLS not used */
 } kc_config;
 
 void kc_config_init(kc_config *c);
@@ -59,7 +60,8 @@ int kc_config_load(kc_config *c, const char *path, char *errstr, size_t errstr_s
 int kc_config_set_arg(kc_config *c, const char *arg, char *errstr, size_t errstr_size);
 /* Checks the combination and fills c->s (defaults: api key 1000, timeout
  * 30000 ms, parallelism 16, client id "kafka-connections", hostname
- * verification on). Returns 0, or -1 with errstr naming the property. */
+ * verification on); sets c->tls_unused for the caller to mention. Returns
+ * 0, or -1 with errstr naming the property. */
 int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size);
 /* Frees every string, wiping the secrets; safe to call twice. */
 void kc_config_free(kc_config *c);

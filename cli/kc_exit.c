@@ -108,3 +108,12 @@ const char *kc_own_principal(const kc_settings *s, char *buf, size_t size)
     snprintf(buf, size, "User:%s", s->sasl_username);
     return buf;
 }
+
+int kc_output_failed(FILE *f, int errnum)
+{
+    if (errnum)
+        fprintf(f, "kafka-connections: writing the output failed: %s\n", strerror(errnum));
+    else
+        fprintf(f, "kafka-connections: writing the output failed\n");
+    return KC_EXIT_INCOMPLETE;
+}

@@ -55,6 +55,10 @@ bool kc_any_match(const kc_result *results, size_t n, const kc_question *q);
  * else 0. */
 int kc_exit_code(const kc_result *results, size_t n, const kc_question *q);
 
+/* Says on f that standard output could not be written, and why when
+ * errnum is not 0; returns KC_EXIT_INCOMPLETE. */
+int kc_output_failed(FILE *f, int errnum);
+
 /* Writes one line per incomplete broker to f ("kafka-connections: broker 2
  * (127.0.0.1:9093): ..."), control characters escaped. Returns how many. */
 size_t kc_report_incomplete(FILE *f, const kc_result *results, size_t n, const kc_question *q);

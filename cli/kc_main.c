@@ -14,6 +14,7 @@
 #include "kc_version.h"
 #include "kc_watch.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,10 @@ static int load_settings(const kc_options *o, kc_config *cfg, char *err, size_t 
         return -1;
     for (size_t i = 0; i < cfg->n_ignored; i++)
         fprintf(stderr, PROG ": note: %s has no effect here and is ignored\n", cfg->ignored[i]);
+    if (cfg->tls_unused)
+        fprintf(stderr, PROG ": note: the ssl.* files are not used: security.protocol is %s, "
+                        "without TLS (SSL or SASL_SSL use it)\n",
+                kc_security_protocol_name(cfg->s.security_protocol));
     if (o->timeout_ms)
         cfg->s.timeout_ms = o->timeout_ms;
     if (o->parallelism)
@@ -116,11 +121,8 @@ static int run_once(const kc_run *run)
     } else {
         kc_buf out = {.sink = stdout};
         code = kc_run_print(run, &v, run->opts->output, &out, NULL);
-        if (kc_buf_flush(&out)) {
-            fprintf(stderr, PROG ": writing the output failed\n");
-            if (code == KC_EXIT_OK)
-                code = KC_EXIT_INCOMPLETE;
-        }
+        if (kc_buf_flush(&out) && kc_output_failed(stderr, out.sink_errno) && code == KC_EXIT_OK)
+            code = KC_EXIT_INCOMPLETE;
         kc_buf_free(&out);
     }
     kc_view_free(&v);
@@ -140,12 +142,14 @@ int main(int argc, char **argv)
     kcp_describe_connections_request_init(&req);
     if (kc_options_parse(&o, argc, argv, err, sizeof err)) {
         code = usage_error(err);
-    } else if (o.help) {
-        kc_usage(stdout);
-        code = KC_EXIT_OK;
-    } else if (o.version) {
-        printf(PROG " %s\n", KC_VERSION);
-        code = KC_EXIT_OK;
+    } else if (o.help || o.version) {
+        if (o.help)
+            kc_usage(stdout);
+        else
+            printf(PROG " %s\n", KC_VERSION);
+        /* A full disk or a closed pipe is reported, as for a listing. */
+        errno = 0;
+        code = fflush(stdout) == 0 && !ferror(stdout) ? KC_EXIT_OK : kc_output_failed(stderr, errno);
     } else if (load_settings(&o, &cfg, err, sizeof err)) {
         fprintf(stderr, PROG ": %s\n", err);
         code = KC_EXIT_USAGE;

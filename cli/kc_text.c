@@ -6,6 +6,7 @@
 
 #include "kc_net.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +105,16 @@ const char *kc_buf_str(kc_buf *b)
 
 int kc_buf_flush(kc_buf *b)
 {
+    bool failed = false;
     if (b->sink && b->len && !b->err) {
-        if (fwrite(b->p, 1, b->len, b->sink) != b->len)
-            b->err = true;
+        failed = fwrite(b->p, 1, b->len, b->sink) != b->len;
         b->len = 0;
     }
-    if (b->sink && fflush(b->sink) != 0)
-        b->err = true;
+    if (b->sink && !failed)
+        failed = fflush(b->sink) != 0;
+    if (failed && !b->err)
+        b->sink_errno = errno;
+    b->err |= failed;
     return b->err ? -1 : 0;
 }
 

@@ -32,6 +32,7 @@ typedef struct kc_buf {
     size_t len, cap;
     FILE *sink;
     bool err;
+    int sink_errno; /* errno of the first failed write to sink, or 0 */
 } kc_buf;
 
 void kc_buf_put(kc_buf *b, const char *s, size_t n);

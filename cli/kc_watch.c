@@ -146,8 +146,7 @@ int kc_watch(const kc_run *run)
         kc_run_free(results, n);
         if (out.err) {
             /* Nobody reads what is written: stop, as a one-off run would. */
-            fprintf(stderr, "kafka-connections: writing the output failed\n");
-            code = KC_EXIT_INCOMPLETE;
+            code = kc_output_failed(stderr, out.sink_errno);
             break;
         }
         sleep_s(run->opts->watch_s);

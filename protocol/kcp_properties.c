@@ -309,6 +309,11 @@ int kcp_properties_parse(const char *name, const char *text, size_t len, kcp_pro
                  line_of(text, (size_t)(nul - text)));
         return -1;
     }
+    /* Editors on Windows start UTF-8 files with a byte order mark. Java
+     * would make it part of the first key, which then silently matches
+     * nothing; it can never belong to a key, so it is skipped. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
     cursor c = {text, len, 0, 0};
     buf line = {0};
     unsigned first;

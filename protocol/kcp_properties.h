@@ -5,6 +5,8 @@
  * by '=', ':' or whitespace, backslash continuations, the escapes
  * \t \n \r \f \uXXXX (UTF-16, so surrogate pairs) and \c for any other c.
  * Bytes are taken as UTF-8 and \uXXXX escapes are written out as UTF-8.
+ * One difference from Properties: a UTF-8 byte order mark at the start of
+ * the text is skipped instead of becoming part of the first key.
  *
  * Only the syntax lives here; what a property means is up to the caller.
  */

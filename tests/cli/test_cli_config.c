@@ -178,6 +178,7 @@ static void test_java_style_command_config_fills_every_setting(void **state)
     assert_string_equal(c.s.sasl_password, "alice-secret");
     assert_string_equal(c.s.ssl_ca_location, ca);
     assert_null(c.s.ssl_certificate_location);
+    assert_false(c.tls_unused);
     assert_false(c.s.verify_hostname);
     assert_string_equal(c.s.client_id, "ops-laptop");
     assert_int_equal(c.s.api_key, 1000);
@@ -257,6 +258,22 @@ static void test_plaintext_defaults_and_unused_tls_settings(void **state)
     assert_null(c.s.ssl_ca_location);
     assert_null(c.s.sasl_mechanism);
     assert_null(c.s.librdkafka_props);
+    assert_true(c.tls_unused); /* for the caller's note */
+    kc_config_free(&c);
+    /* A client certificate over SASL_PLAINTEXT goes unused as well. */
+    assert_int_equal(configure(&c, ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN",
+                                        "sasl.username=u", "sasl.password=p",
+                                        "ssl.keystore.location=/nonexistent"),
+                               err, sizeof err),
+                     0);
+    assert_true(c.tls_unused);
+    assert_null(c.s.ssl_certificate_location);
+    kc_config_free(&c);
+    assert_int_equal(configure(&c, ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN",
+                                        "sasl.username=u", "sasl.password=p"),
+                               err, sizeof err),
+                     0);
+    assert_false(c.tls_unused);
     kc_config_free(&c);
 }
 

@@ -627,12 +627,12 @@ class ConnectedCluster(CliCase):
     def test_exit_3_output_not_written(self):
         argv = [cli_path(), "--bootstrap-server", self.cluster.bootstrap("SASL_SSL"),
                 "--command-config", self.config, "--timeout", "10000"]
-        for extra in ([], ["--watch", "1"]):
-            with self.subTest(args=extra), open("/dev/full", "w") as full:
-                p = subprocess.run(argv + extra, stdin=subprocess.DEVNULL, stdout=full,
+        for args in (argv, argv + ["--watch", "1"], [cli_path(), "--help"], [cli_path(), "--version"]):
+            with self.subTest(args=args[1:]), open("/dev/full", "w") as full:
+                p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=full,
                                    stderr=subprocess.PIPE, timeout=RUN_TIMEOUT_S)
                 self.assertEqual(p.returncode, 3, p.stderr)
-                self.assertIn(b"writing the output failed", p.stderr)
+                self.assertIn(b"writing the output failed: No space left on device", p.stderr)
 
     def check_usage_error(self, args, *names, config=True):
         rc, out, err = self.run_cli(*args, config=config, rc=2)

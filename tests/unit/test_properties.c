@@ -149,6 +149,18 @@ static void test_server_properties_with_every_construct(void **state)
                  "connections.history.size=5\n");
 }
 
+static void test_utf8_byte_order_mark_is_skipped(void **state)
+{
+    (void)state;
+    expect_props("\xEF\xBB\xBFsecurity.protocol=SSL\nb=2\n", "security.protocol=SSL\nb=2\n");
+    /* Only at the very start: elsewhere the bytes are part of the text. */
+    expect_props("a=\xEF\xBB\xBF\n", "a=\xEF\xBB\xBF\n");
+    collected c = {"", 0};
+    char err[256] = "";
+    assert_int_equal(parse_n("\xEF\xBB\xBF\n\nreject=1\n", 14, &c, err, sizeof err), -1);
+    assert_string_equal(err, "t.properties:3: rejected");
+}
+
 static void test_errors_name_file_and_line(void **state)
 {
     (void)state;
@@ -265,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_continuations_join_lines_without_leading_whitespace),
         cmocka_unit_test(test_escapes_in_keys_and_values),
         cmocka_unit_test(test_server_properties_with_every_construct),
+        cmocka_unit_test(test_utf8_byte_order_mark_is_skipped),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_callback_error_stops_the_parse),
         cmocka_unit_test(test_nul_byte_is_refused_with_its_line),
