@@ -69,6 +69,16 @@ int kc_exit_code(const kc_result *results, size_t n, const kc_question *q)
     return incomplete ? KC_EXIT_INCOMPLETE : KC_EXIT_OK;
 }
 
+/* "broker 2 (127.0.0.1:9093): ", the host escaped for a terminal. */
+static void broker_name(kc_buf *b, const kc_result *r)
+{
+    const char *host = r->broker.host ? r->broker.host : "?";
+    bool v6 = strchr(host, ':') != NULL;
+    kc_buf_printf(b, "broker %d (%s", (int)r->broker.node_id, v6 ? "[" : "");
+    kc_term_str(b, host, strlen(host));
+    kc_buf_printf(b, "%s:%u): ", v6 ? "]" : "", (unsigned)r->broker.port);
+}
+
 size_t kc_report_incomplete(FILE *f, const kc_result *results, size_t n, const kc_question *q)
 {
     size_t count = 0;
@@ -83,11 +93,7 @@ size_t kc_report_incomplete(FILE *f, const kc_result *results, size_t n, const k
         if (r->status != KC_OK && r->error) {
             kc_term_str(&b, r->error, strlen(r->error));
         } else {
-            const char *host = r->broker.host ? r->broker.host : "?";
-            bool v6 = strchr(host, ':') != NULL;
-            kc_buf_printf(&b, "broker %d (%s", (int)r->broker.node_id, v6 ? "[" : "");
-            kc_term_str(&b, host, strlen(host));
-            kc_buf_printf(&b, "%s:%u): ", v6 ? "]" : "", (unsigned)r->broker.port);
+            broker_name(&b, r);
             if (r->status != KC_OK)
                 kc_buf_printf(&b, "%s", kc_status_name(r->status));
             else
@@ -107,6 +113,26 @@ const char *kc_own_principal(const kc_settings *s, char *buf, size_t size)
         return NULL;
     snprintf(buf, size, "User:%s", s->sasl_username);
     return buf;
+}
+
+size_t kc_report_truncated(FILE *f, const kc_result *results, size_t n)
+{
+    size_t count = 0;
+    kc_buf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        const kc_result *r = &results[i];
+        if (r->status != KC_OK || r->total_count <= 0 || (size_t)r->total_count <= r->n_rows)
+            continue;
+        count++;
+        kc_buf_reset(&b);
+        kc_buf_puts(&b, "kafka-connections: note: ");
+        broker_name(&b, r);
+        kc_buf_printf(&b, "%zu of %d matching connections listed (--limit)\n", r->n_rows,
+                      (int)r->total_count);
+        fputs(kc_buf_str(&b), f);
+    }
+    kc_buf_free(&b);
+    return count;
 }
 
 int kc_output_failed(FILE *f, int errnum)

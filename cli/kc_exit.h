@@ -55,6 +55,11 @@ bool kc_any_match(const kc_result *results, size_t n, const kc_question *q);
  * else 0. */
 int kc_exit_code(const kc_result *results, size_t n, const kc_question *q);
 
+/* Writes one note per broker that matched more connections than it
+ * listed (--limit) to f, for output that cannot say so itself (CSV).
+ * Returns how many. */
+size_t kc_report_truncated(FILE *f, const kc_result *results, size_t n);
+
 /* Says on f that standard output could not be written, and why when
  * errnum is not 0; returns KC_EXIT_INCOMPLETE. */
 int kc_output_failed(FILE *f, int errnum);

@@ -120,6 +120,10 @@ static int run_once(const kc_run *run)
         code = KC_EXIT_INCOMPLETE;
     } else {
         kc_buf out = {.sink = stdout};
+        /* A table's last line and the JSON say when --limit cut a list
+         * short; CSV has no place for it. */
+        if (run->opts->output == KC_OUTPUT_CSV && !run->opts->summary)
+            kc_report_truncated(stderr, results, n);
         code = kc_run_print(run, &v, run->opts->output, &out, NULL);
         if (kc_buf_flush(&out) && kc_output_failed(stderr, out.sink_errno) && code == KC_EXIT_OK)
             code = KC_EXIT_INCOMPLETE;

@@ -33,6 +33,30 @@ static void name_text(kc_buf *b, const kc_name *n)
     }
 }
 
+/* One entry of a list cell. An entry that holds the separator or a quote
+ * (an mTLS principal such as User:CN=a,OU=b) is quoted, its quotes
+ * doubled, so that the cell still splits into its entries. */
+static void list_item_text(kc_buf *b, const kc_name *n, char sep)
+{
+    kc_buf item = {0};
+    name_text(&item, n);
+    const char *s = item.p ? item.p : "";
+    if (!memchr(s, sep, item.len) && !memchr(s, '"', item.len)) {
+        kc_buf_put(b, s, item.len);
+    } else {
+        kc_buf_putc(b, '"');
+        for (size_t i = 0; i < item.len; i++) {
+            if (s[i] == '"')
+                kc_buf_putc(b, '"');
+            kc_buf_putc(b, s[i]);
+        }
+        kc_buf_putc(b, '"');
+    }
+    if (item.err)
+        b->err = true;
+    kc_buf_free(&item);
+}
+
 void kc_value_text(kc_buf *b, const kc_value *v, bool for_csv)
 {
     const char *sep = for_csv ? ";" : ",";
@@ -56,7 +80,7 @@ void kc_value_text(kc_buf *b, const kc_value *v, bool for_csv)
         for (size_t i = 0; i < shown; i++) {
             if (i)
                 kc_buf_puts(b, sep);
-            name_text(b, &v->names->v[i]);
+            list_item_text(b, &v->names->v[i], *sep);
         }
         break;
     case KC_V_NODES:
@@ -229,6 +253,8 @@ static void table_footer(kc_buf *b, const kc_view *v)
                   (long long)v->connections, v->connections == 1 ? "" : "s", v->n_principals,
                   v->n_principals == 1 ? "" : "s", v->brokers_ok, v->n_results,
                   v->n_results == 1 ? "" : "s");
+    if (v->brokers_restricted)
+        kc_buf_printf(b, " (%zu showing only the caller's own connections)", v->brokers_restricted);
     if (v->truncated)
         kc_buf_puts(b, " (--limit reached on some brokers)");
     kc_buf_putc(b, '\n');

@@ -636,7 +636,7 @@ int kc_view_build(kc_view *v, const kc_result *results, size_t n, const kc_view_
     for (size_t r = 0; r < n; r++) {
         const kc_result *res = &results[r];
         if (res->status == KC_OK)
-            v->brokers_ok++;
+            v->brokers_ok++, v->brokers_restricted += res->restricted;
         else
             v->brokers_failed++;
         if (!o->summary) {

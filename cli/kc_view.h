@@ -94,6 +94,7 @@ typedef struct kc_view {
     size_t n_groups;
     int64_t connections;    /* rows, or the summaries' counts */
     size_t brokers_ok, brokers_failed;
+    size_t brokers_restricted; /* ok, but showing only the caller's own connections */
     bool truncated;         /* a broker matched more rows than it listed (--limit) */
 } kc_view;
 

@@ -174,6 +174,31 @@ static void test_report_names_each_incomplete_broker(void **state)
     fx_free(&f);
 }
 
+/* CSV cannot say that --limit cut a broker's list short: a note does. */
+static void test_report_names_each_truncated_broker(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    kc_result *b0 = fx_broker(&f, 0, "127.0.0.1", 9092, KC_OK, NULL, T0);
+    kc_result *b1 = fx_broker(&f, 1, "::1", 9093, KC_OK, NULL, T0);
+    fx_broker(&f, 2, "127.0.0.1", 9094, KC_UNREACHABLE, "broker 2: refused", -1)->total_count = 9;
+    fx_conn(b0, "User:a", "10.0.0.1", 1, "librdkafka", "2.0.2", "SASL_SSL");
+    fx_conn(b1, "User:a", "10.0.0.1", 2, "librdkafka", "2.0.2", "SASL_SSL");
+    b0->total_count = 1; /* all listed */
+    b1->total_count = 120;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    assert_non_null(mem);
+    assert_int_equal(kc_report_truncated(mem, f.results, f.n), 1);
+    fclose(mem);
+    assert_string_equal(text, "kafka-connections: note: broker 1 ([::1]:9093): 1 of 120 matching "
+                              "connections listed (--limit)\n");
+    free(text);
+    fx_free(&f);
+}
+
 static void test_own_principal_is_known_for_sasl_only(void **state)
 {
     (void)state;
@@ -193,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_denied_everywhere_is_incomplete),
         cmocka_unit_test(test_expect_none_with_summaries),
         cmocka_unit_test(test_report_names_each_incomplete_broker),
+        cmocka_unit_test(test_report_names_each_truncated_broker),
         cmocka_unit_test(test_own_principal_is_known_for_sasl_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -376,6 +376,28 @@ static void test_csv_one_row_per_group(void **state)
     fx_free(&f);
 }
 
+/* A list entry holding the separator (an mTLS principal's subject) is
+ * quoted: Python's csv module splits the CSV list cell back into entries,
+ * and the table's cell reads the same way. */
+static void test_list_entries_holding_the_separator_are_quoted(void **state)
+{
+    (void)state;
+    fx f;
+    cluster(&f);
+    fx_row(&f.results[0], 0)->principal_index =
+        fx_str(&f.results[0], kcp_str_c("User:CN=al;ice,OU=e\"ng"));
+    char *csv = render(&f, KC_OUTPUT_CSV, KC_GROUP_BROKER, false, "node_id,principals", NULL);
+    expect_python("import csv, sys\n"
+                  "rows = list(csv.reader(open(sys.argv[1], newline='')))\n"
+                  "print(next(csv.reader([rows[1][1]], delimiter=';')))\n",
+                  csv, "['User:CN=al;ice,OU=e\"ng', 'User:bob']\n");
+    free(csv);
+    char *table = render(&f, KC_OUTPUT_TABLE, KC_GROUP_BROKER, false, "node_id,principals", NULL);
+    assert_non_null(strstr(table, "\n      0  \"User:CN=al;ice,OU=e\"\"ng\",User:bob\n"));
+    free(table);
+    fx_free(&f);
+}
+
 /* ---- table -------------------------------------------------------------------------- */
 
 static void test_table_aligns_columns_and_escapes_controls(void **state)
@@ -392,7 +414,8 @@ static void test_table_aligns_columns_and_escapes_controls(void **state)
                         "confluent-kafka-python/1.7.0,librdkafka/2.0.2\n"
                         "User:b\\x1b[31mob            1  0        10.0.0.3              "
                         "unknown/unknown\n"
-                        "3 connections, 2 principals; 2 of 3 brokers answered\n");
+                        "3 connections, 2 principals; 2 of 3 brokers answered (1 showing only the "
+                        "caller's own connections)\n");
     free(table);
     table = render(&f, KC_OUTPUT_TABLE, KC_GROUP_NONE, false,
                    "node_id,principal,client,client_software,idle,connected_at", NULL);
@@ -405,7 +428,8 @@ static void test_table_aligns_columns_and_escapes_controls(void **state)
                         "confluent-kafka-python/1.7.0    1s  2024-05-01T12:50:30Z\n"
                         "      0  User:b\\x1b[31mob  10.0.0.3:40002       unknown/unknown         "
                         "        1s  2024-05-01T12:50:30Z\n"
-                        "3 connections, 2 principals; 2 of 3 brokers answered\n");
+                        "3 connections, 2 principals; 2 of 3 brokers answered (1 showing only the "
+                        "caller's own connections)\n");
     free(table);
     fx_free(&f);
 }
@@ -476,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_json_watch_changes),
         cmocka_unit_test(test_csv_one_row_per_connection_parsed_by_python),
         cmocka_unit_test(test_csv_one_row_per_group),
+        cmocka_unit_test(test_list_entries_holding_the_separator_are_quoted),
         cmocka_unit_test(test_table_aligns_columns_and_escapes_controls),
         cmocka_unit_test(test_text_primitives),
     };

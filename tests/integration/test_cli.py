@@ -425,6 +425,12 @@ class ConnectedCluster(CliCase):
         self.assertEqual(collections.Counter(c.node_id for c in listed),
                          {n: min(limit, k) for n, k in per_node.items()})
         self.assertEqual(got["totals"]["truncated"], max(per_node.values()) > limit)
+        # CSV has no place for it: stderr names each broker cut short.
+        _, out, err = self.run_cli("--output", "csv", "--limit", str(limit), "--group-by", "none",
+                                   *args, rc=0)
+        self.assertEqual(len(list(csv.reader(io.StringIO(out, newline="")))) - 1, len(listed))
+        notes = sorted(int(m) for m in re.findall(r"note: broker (\d+) \(", err))
+        self.assertEqual(notes, sorted(n for n, k in per_node.items() if k > limit), err)
         return got, per_node
 
     def test_filter_limit(self):
@@ -701,6 +707,10 @@ class ConnectedCluster(CliCase):
                 for n in self.cluster.nodes:
                     self.assertIn("broker %d (127.0.0.1:%d): restricted view"
                                   % (n.id, n.ports["SASL_PLAINTEXT"]), err)
+        # The table's last line says so too.
+        _, out, _ = self.run_cli(*bob, config=None, bootstrap="SASL_PLAINTEXT", rc=3)
+        self.assertTrue(out.splitlines()[-1].endswith(
+            "; 3 of 3 brokers answered (3 showing only the caller's own connections)"), out)
         # A restricted view never proves that nobody else is there.
         self.run_cli(*bob, "--principal", "alice", "--expect-none", config=None,
                      bootstrap="SASL_PLAINTEXT", rc=3)
