@@ -154,6 +154,16 @@ kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers);
  * it learned none (not served, unreachable, not done yet, or sc NULL). */
 int16_t kc_scout_finish(kc_scout *sc);
 
+/* After a bootstrap that failed on certificate verification: one TLS
+ * handshake with the first bootstrap server, as the fan-out would make it,
+ * to name the cause librdkafka does not (its message for a hostname
+ * mismatch reads as if the CA were wrong). Nothing is sent but ApiVersions,
+ * no credentials. Returns 0 with why as "bootstrap server (HOST:PORT): TLS
+ * certificate verification failed: ...", or -1 when the handshake did not
+ * fail that way. */
+int kc_scout_explain_tls(const kc_settings *s, const char *bootstrap_servers, char *why,
+                         size_t why_size);
+
 /* Progress callback: done of total brokers have finished. Called in the
  * thread that called kc_fanout(), one call at a time, about every 100 ms
  * while answers are coming in, done never going down; the last call has

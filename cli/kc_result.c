@@ -27,7 +27,10 @@ void kc_result_vfail(kc_result *r, int status, const char *fmt, va_list ap)
     kc_vfmt(cause, sizeof cause, fmt, ap);
     free(r->error);
     r->error = malloc(KC_ERROR_MAX);
-    if (r->error)
+    /* Node ids are not negative: -1 is a bootstrap server (kc_scout.c). */
+    if (r->error && r->broker.node_id < 0)
+        kc_fmt(r->error, KC_ERROR_MAX, "bootstrap server (%s): %s", where, cause);
+    else if (r->error)
         kc_fmt(r->error, KC_ERROR_MAX, "broker %d (%s): %s", (int)r->broker.node_id, where, cause);
     r->status = status == KC_OK ? KC_ERROR : status;
 }

@@ -61,6 +61,10 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     kc_scout *scout = kc_scout_start(run->settings, o->bootstrap);
     int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, errstr, errstr_size);
     int16_t pipeline_version = kc_scout_finish(scout);
+    char why[1024];
+    if (rc && rc != KC_BAD_SETTINGS && strstr(errstr, "certificate verify failed") &&
+        kc_scout_explain_tls(run->settings, o->bootstrap, why, sizeof why) == 0)
+        snprintf(errstr, errstr_size, "cannot bootstrap from %s: %s", o->bootstrap, why);
     if (rc)
         return rc == KC_BAD_SETTINGS ? KC_EXIT_USAGE : KC_EXIT_NO_ACCESS;
     if (n_all == 0) {

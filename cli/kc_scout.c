@@ -76,10 +76,9 @@ static void scout_free(kc_scout *sc)
     free(sc);
 }
 
-kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
+/* A scout on its way (NULL when it could not start). */
+static kc_scout *scout_run(const kc_settings *s, const char *bootstrap_servers)
 {
-    if (kc_uses_sasl(s))
-        return NULL;
     kc_scout *sc = calloc(1, sizeof *sc);
     if (!sc)
         return NULL;
@@ -94,6 +93,26 @@ kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
         return NULL;
     }
     return sc;
+}
+
+kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
+{
+    return kc_uses_sasl(s) ? NULL : scout_run(s, bootstrap_servers);
+}
+
+int kc_scout_explain_tls(const kc_settings *s, const char *bootstrap_servers, char *why,
+                         size_t why_size)
+{
+    kc_scout *sc = kc_uses_tls(s) ? scout_run(s, bootstrap_servers) : NULL;
+    if (!sc)
+        return -1;
+    pthread_join(sc->thread, NULL);
+    const char *err = sc->result.status != KC_OK ? sc->result.error : NULL;
+    int rc = err && strstr(err, ": TLS certificate verification failed: ") ? 0 : -1;
+    if (rc == 0)
+        kc_fmt(why, why_size, "%s", err);
+    scout_free(sc);
+    return rc;
 }
 
 int16_t kc_scout_finish(kc_scout *sc)

@@ -242,13 +242,19 @@ static int verify_failed(kc_tls *t, long v, char *err, size_t err_size)
 {
     const char *why = X509_verify_cert_error_string(v);
     const char *subject = t->subject[0] ? t->subject : "?";
+    /* The settings that decide each case, named: what an operator changes. */
+    bool unknown_ca = v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                      v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+                      v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                      v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT;
     if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
         kc_fmt(err, err_size,
-               "TLS certificate verification failed: %s: the certificate (subject %s) is not for %s",
+               "TLS certificate verification failed: %s: the certificate (subject %s) is not for %s "
+               "(ssl.endpoint.identification.algorithm= turns this check off)",
                why, subject, t->host);
     else
-        kc_fmt(err, err_size, "TLS certificate verification failed: %s (certificate subject %s)", why,
-               subject);
+        kc_fmt(err, err_size, "TLS certificate verification failed: %s (certificate subject %s%s)", why,
+               subject, unknown_ca ? "; is its CA in ssl.truststore.location / ssl.ca.location?" : "");
     return KC_IO_VERIFY;
 }
 
