@@ -456,6 +456,8 @@ class ConnectedCluster(CliCase):
         self.assertEqual([(b["node_id"], b["status"]) for b in json.loads(out)["brokers"]],
                          [(1, "ok"), (9, "unreachable")])
         self.assertIn("broker 9: not in the cluster's metadata", err)
+        # So a check that names every broker fails closed when one is gone.
+        self.run_cli("--broker", "1", "--broker", "9", "--principal", "nobody", "--expect-none", rc=3)
 
     def test_state_closed_and_all(self):
         self.settled()
