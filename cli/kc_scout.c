@@ -13,6 +13,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/* kc_scout_explain_tls() waits no longer than this for its handshake. */
+#define EXPLAIN_TIMEOUT_MS 3000
+
 struct kc_scout {
     kc_conn_env env;
     kcp_describe_connections_request req; /* never sent; the env needs one */
@@ -103,7 +106,12 @@ kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
 int kc_scout_explain_tls(const kc_settings *s, const char *bootstrap_servers, char *why,
                          size_t why_size)
 {
-    kc_scout *sc = kc_uses_tls(s) ? scout_run(s, bootstrap_servers) : NULL;
+    /* Only to word an error already certain: not worth the whole timeout
+     * when the first server is not the one librdkafka reached. */
+    kc_settings quick = *s;
+    if (kc_timeout_ms(s) > EXPLAIN_TIMEOUT_MS)
+        quick.timeout_ms = EXPLAIN_TIMEOUT_MS;
+    kc_scout *sc = kc_uses_tls(s) ? scout_run(&quick, bootstrap_servers) : NULL;
     if (!sc)
         return -1;
     pthread_join(sc->thread, NULL);
