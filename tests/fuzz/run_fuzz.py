@@ -5,8 +5,9 @@ Usage: run_fuzz.py FUZZER SEED_DIR WORK_DIR [-- LIBFUZZER_FLAGS...]
 
 WORK_DIR is emptied and gets corpus/ (the seeds plus whatever the run finds)
 and artifacts/ (reproducers of crashes, leaks and timeouts), so the source
-tree is never written to. The exit status is libFuzzer's: 0 when the run
-ended without a finding.
+tree is never written to. The exit status is 0 when the run ended without
+a finding and 1 otherwise: libFuzzer's own status for a finding is 77,
+which meson would count as a skipped test.
 """
 import os
 import shutil
@@ -37,9 +38,7 @@ def main(argv):
     found = sorted(os.listdir(artifacts))
     for name in found:
         print("run_fuzz: reproducer", os.path.join(artifacts, name))
-    if rc == 0 and found:
-        rc = 1
-    return rc
+    return 0 if rc == 0 and not found else 1
 
 
 if __name__ == "__main__":
