@@ -72,15 +72,19 @@ class BadInput(support.OneBrokerCase):
         return s
 
     def conn_id_of(self, pair):
-        """The broker's id for the connection of support.socket_pair() pair,
-        from its log (localHost:localPort-remoteHost:remotePort-processor-index)."""
+        """The broker's id for the open connection of support.socket_pair()
+        pair, from its log (localHost:localPort-remoteHost:remotePort-
+        processor-index). Call it while that connection is open: the client
+        port of an earlier, closed connection may have been given out again,
+        and its accepted line names the same pair."""
         broker_port, client_port = pair
         want = ["127.0.0.1:%d" % broker_port, "127.0.0.1:%d" % client_port]
 
         def find(lines):
+            closed = {rec.get("conn") for rec in lines if rec.get("event") == "closed"}
             for rec in lines:
                 cid = rec.get("conn", "")
-                if rec.get("event") == "accepted" and cid.split("-")[:2] == want:
+                if rec.get("event") == "accepted" and cid.split("-")[:2] == want and cid not in closed:
                     return cid
             return None
         return self.node.wait_for_log(find, 5, "accepted line for %s" % want)
@@ -108,10 +112,9 @@ class BadInput(support.OneBrokerCase):
             received += chunk
         self.fail("the broker did not close the connection within %ds" % timeout)
 
-    def check_closed(self, pair, reason, cause, closed_before):
-        """One closed line for that connection with reason, at most one
-        line for the cause; no other connection closed; the history row."""
-        cid = self.conn_id_of(pair)
+    def check_closed(self, cid, pair, reason, cause, closed_before):
+        """One closed line for connection cid (of pair) with reason, at most
+        one line for the cause; no other connection closed; the history row."""
         closed = self.node.wait_for_log(
             lambda lines: [l for l in lines if l.get("event") == "closed" and l.get("conn") == cid],
             5, "closed line of %s" % cid)
@@ -143,13 +146,13 @@ class BadInput(support.OneBrokerCase):
         before = self.closed_count()
         s = self.open_raw(listener)
         pair = support.socket_pair(s)
-        self.conn_id_of(pair)
+        cid = self.conn_id_of(pair)
         if data:
             s.sendall(data)
         if after_send:
             after_send(s)
         waited, received = self.wait_closed_by_broker(s)
-        self.check_closed(pair, reason, cause, before)
+        self.check_closed(cid, pair, reason, cause, before)
         return waited, received
 
     # ---- framing ----------------------------------------------------------
@@ -232,11 +235,11 @@ class BadInput(support.OneBrokerCase):
                         s, server_hostname="127.0.0.1")
                     self.sockets.append(s)
                 s.sendall(frame(request_header(18, 0)))  # ApiVersions v0
-                self.conn_id_of(pair)
+                cid = self.conn_id_of(pair)
                 time.sleep(0.3)  # the answer arrives and stays unread
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 s.close()
-                self.check_closed(pair, "client closed", None, before)
+                self.check_closed(cid, pair, "client closed", None, before)
 
     # ---- authentication --------------------------------------------------------
 
@@ -246,12 +249,13 @@ class BadInput(support.OneBrokerCase):
         conn = describe.Connection(host, port)
         self.addCleanup(conn.close)
         pair = support.socket_pair(conn.sock)
+        cid = self.conn_id_of(pair)
         conn.fetch_api_versions()
         with self.assertRaises(describe.KafkaError) as raised:
             conn.authenticate(mechanism, "alice", "not-" + self.cluster.users["alice"])
         self.assertEqual(raised.exception.code, 58)  # SASL_AUTHENTICATION_FAILED
         self.wait_closed_by_broker(conn.sock)
-        row = self.check_closed(pair, "authentication failed", "authentication_failed", before)
+        row = self.check_closed(cid, pair, "authentication failed", "authentication_failed", before)
         self.assertEqual(row["Principal"], "User:ANONYMOUS")
         self.assertEqual(row["AuthenticatedAtMs"], -1)
 
@@ -267,11 +271,12 @@ class BadInput(support.OneBrokerCase):
         conn = describe.Connection(host, port)
         self.addCleanup(conn.close)
         pair = support.socket_pair(conn.sock)
+        cid = self.conn_id_of(pair)
         with self.assertRaises(describe.KafkaError) as raised:
             conn.authenticate("GSSAPI", "alice", "x")
         self.assertEqual(raised.exception.code, 33)  # UNSUPPORTED_SASL_MECHANISM
         self.wait_closed_by_broker(conn.sock)
-        self.check_closed(pair, "authentication failed", "sasl_handshake_refused", before)
+        self.check_closed(cid, pair, "authentication failed", "sasl_handshake_refused", before)
 
     def test_tls_garbage_fails_the_handshake(self):
         self.episode("SSL", b"GET / HTTP/1.1\r\n\r\n" + b"\x16\x03\x01\x00\x05hello",
