@@ -4,6 +4,7 @@
  */
 #include "kc_exit.h"
 
+#include "kc_net.h"
 #include "kc_text.h"
 
 #include <string.h>
@@ -72,11 +73,11 @@ int kc_exit_code(const kc_result *results, size_t n, const kc_question *q)
 /* "broker 2 (127.0.0.1:9093): ", the host escaped for a terminal. */
 static void broker_name(kc_buf *b, const kc_result *r)
 {
-    const char *host = r->broker.host ? r->broker.host : "?";
-    bool v6 = strchr(host, ':') != NULL;
-    kc_buf_printf(b, "broker %d (%s", (int)r->broker.node_id, v6 ? "[" : "");
-    kc_term_str(b, host, strlen(host));
-    kc_buf_printf(b, "%s:%u): ", v6 ? "]" : "", (unsigned)r->broker.port);
+    char where[300];
+    kc_host_port(where, sizeof where, r->broker.host ? r->broker.host : "?", r->broker.port);
+    kc_buf_printf(b, "broker %d (", (int)r->broker.node_id);
+    kc_term_str(b, where, strlen(where));
+    kc_buf_puts(b, "): ");
 }
 
 size_t kc_report_incomplete(FILE *f, const kc_result *results, size_t n, const kc_question *q)
@@ -121,7 +122,7 @@ size_t kc_report_truncated(FILE *f, const kc_result *results, size_t n)
     kc_buf b = {0};
     for (size_t i = 0; i < n; i++) {
         const kc_result *r = &results[i];
-        if (r->status != KC_OK || r->total_count <= 0 || (size_t)r->total_count <= r->n_rows)
+        if (!kc_result_truncated(r))
             continue;
         count++;
         kc_buf_reset(&b);

@@ -188,5 +188,8 @@ size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
                  int16_t pipeline_version, kc_result *results, kc_progress_fn progress,
                  void *opaque);
 void kc_result_free(kc_result *r);
+/* True when r is ok and its broker matched more connections than it listed
+ * (--limit). */
+bool kc_result_truncated(const kc_result *r);
 
 #endif

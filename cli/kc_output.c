@@ -33,28 +33,37 @@ static void name_text(kc_buf *b, const kc_name *n)
     }
 }
 
+static bool holds(kcp_str s, char c)
+{
+    return s.len > 0 && memchr(s.ptr, c, (size_t)s.len);
+}
+
+/* s with its quotes doubled. */
+static void put_doubling_quotes(kc_buf *b, kcp_str s)
+{
+    for (int32_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] == '"')
+            kc_buf_putc(b, '"');
+        kc_buf_putc(b, s.ptr[i]);
+    }
+}
+
 /* One entry of a list cell. An entry that holds the separator or a quote
  * (an mTLS principal such as User:CN=a,OU=b) is quoted, its quotes
  * doubled, so that the cell still splits into its entries. */
 static void list_item_text(kc_buf *b, const kc_name *n, char sep)
 {
-    kc_buf item = {0};
-    name_text(&item, n);
-    const char *s = item.p ? item.p : "";
-    if (!memchr(s, sep, item.len) && !memchr(s, '"', item.len)) {
-        kc_buf_put(b, s, item.len);
-    } else {
-        kc_buf_putc(b, '"');
-        for (size_t i = 0; i < item.len; i++) {
-            if (s[i] == '"')
-                kc_buf_putc(b, '"');
-            kc_buf_putc(b, s[i]);
-        }
-        kc_buf_putc(b, '"');
+    if (!holds(n->a, sep) && !holds(n->a, '"') && !holds(n->b, sep) && !holds(n->b, '"')) {
+        name_text(b, n);
+        return;
     }
-    if (item.err)
-        b->err = true;
-    kc_buf_free(&item);
+    kc_buf_putc(b, '"');
+    put_doubling_quotes(b, n->a);
+    if (n->b.len >= 0) {
+        kc_buf_putc(b, '/');
+        put_doubling_quotes(b, n->b);
+    }
+    kc_buf_putc(b, '"');
 }
 
 void kc_value_text(kc_buf *b, const kc_value *v, bool for_csv)

@@ -230,3 +230,8 @@ void kc_brokers_free(kc_broker *brokers, size_t n)
         free(brokers[i].host);
     free(brokers);
 }
+
+bool kc_result_truncated(const kc_result *r)
+{
+    return r->status == KC_OK && r->total_count > 0 && (size_t)r->total_count > r->n_rows;
+}

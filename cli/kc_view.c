@@ -641,8 +641,7 @@ int kc_view_build(kc_view *v, const kc_result *results, size_t n, const kc_view_
             v->brokers_failed++;
         if (!o->summary) {
             v->n_rows += res->n_rows;
-            if (res->status == KC_OK && res->total_count > 0 &&
-                (size_t)res->total_count > res->n_rows)
+            if (kc_result_truncated(res))
                 v->truncated = true;
         }
     }
