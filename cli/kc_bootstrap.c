@@ -17,6 +17,7 @@ typedef struct boot {
     const char *secrets[2];  /* never to appear in anything we pass on */
     bool debug;              /* the operator asked for librdkafka's debug log */
     bool fatal;              /* an error that retrying will not fix */
+    bool all_down;           /* every bootstrap server failed at least once */
     char last_error[512];
 } boot;
 
@@ -83,6 +84,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     /* "all brokers down" says less than the error before it. */
     if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || !b->last_error[0])
         redact(b, reason, b->last_error, sizeof b->last_error);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        b->all_down = true;
     /* Wrong credentials or a certificate that does not verify stay wrong:
      * give up at once instead of retrying until the timeout. */
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL)
@@ -162,19 +165,33 @@ static int copy_brokers(const struct rd_kafka_metadata *md, kc_broker **brokers,
     return 0;
 }
 
+/* A wait shorter than this passes without a note. */
+#define QUIET_WAIT_MS 3000
+
 /* Asks for Metadata in growing slices of the timeout, serving error_cb in
- * between so that a fatal error ends the wait early. */
-static rd_kafka_resp_err_t fetch(rd_kafka_t *rk, boot *b, int timeout_ms,
+ * between so that a fatal error ends the wait early. A server that is down
+ * may be restarting, so the wait goes on; but like Kafka's own tools, the
+ * operator hears why at once rather than when the timeout ends. */
+static rd_kafka_resp_err_t fetch(rd_kafka_t *rk, boot *b, int timeout_ms, FILE *notes,
                                  const struct rd_kafka_metadata **md)
 {
     int64_t deadline = kc_now_ms() + timeout_ms;
     int64_t slice = 100, left;
+    bool noted = false;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
     while (!b->fatal && (left = deadline - kc_now_ms()) > 0) {
         err = rd_kafka_metadata(rk, 0, NULL, md, (int)(left < slice ? left : slice));
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             return err;
         rd_kafka_poll(rk, 0);
+        left = deadline - kc_now_ms();
+        if (notes && !noted && b->all_down && !b->fatal && left > QUIET_WAIT_MS) {
+            fprintf(notes,
+                    "kafka-connections: note: no bootstrap server reachable yet (%s); trying again "
+                    "for up to %lld s (--timeout)\n",
+                    b->last_error[0] ? b->last_error : "no answer", (long long)(left + 999) / 1000);
+            noted = true;
+        }
         if (slice < 4000)
             slice *= 2;
     }
@@ -182,7 +199,7 @@ static rd_kafka_resp_err_t fetch(rd_kafka_t *rk, boot *b, int timeout_ms,
 }
 
 int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers, size_t *n,
-                 char *errstr, size_t errstr_size)
+                 FILE *notes, char *errstr, size_t errstr_size)
 {
     *brokers = NULL;
     *n = 0;
@@ -204,7 +221,7 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
     }
     int timeout = kc_timeout_ms(s);
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = fetch(rk, &b, timeout, &md);
+    rd_kafka_resp_err_t err = fetch(rk, &b, timeout, notes, &md);
     int rc = -1;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (md->broker_cnt <= 0)

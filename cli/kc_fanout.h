@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* KIP-511: how the tool names its software to brokers, on the bootstrap
  * client's connections and its own alike, so that it can tell its own
@@ -132,9 +133,11 @@ typedef struct kc_result {
  * sorted by node id. Returns 0; KC_BAD_SETTINGS when librdkafka refused
  * the settings before sending anything (an unreadable CA file, a key that
  * does not match its certificate); or -1 when the cluster could not be
- * asked (e.g. authentication failed). errstr says which server and why. */
+ * asked (e.g. authentication failed). errstr says which server and why.
+ * When no bootstrap server can be reached and much of the timeout is left,
+ * one line on notes (NULL: none) says why while it keeps trying. */
 int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers,
-                 size_t *n, char *errstr, size_t errstr_size);
+                 size_t *n, FILE *notes, char *errstr, size_t errstr_size);
 void kc_brokers_free(kc_broker *brokers, size_t n);
 
 /* The scout: while kc_bootstrap() runs, one ApiVersions exchange with the

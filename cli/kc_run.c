@@ -59,7 +59,7 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     *results = NULL;
     *n = 0;
     kc_scout *scout = kc_scout_start(run->settings, o->bootstrap);
-    int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, errstr, errstr_size);
+    int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, stderr, errstr, errstr_size);
     int16_t pipeline_version = kc_scout_finish(scout);
     char why[1024];
     if (rc && rc != KC_BAD_SETTINGS && strstr(errstr, "certificate verify failed") &&

@@ -243,7 +243,7 @@ int main(int argc, char **argv)
     if (bootstrap) {
         char err[1024];
         kc_scout *sc = scout ? kc_scout_start(&s, bootstrap) : NULL;
-        int rc = kc_bootstrap(&s, bootstrap, &brokers, &n, err, sizeof err);
+        int rc = kc_bootstrap(&s, bootstrap, &brokers, &n, stderr, err, sizeof err);
         if (scout)
             pipeline_version = kc_scout_finish(sc);
         if (rc) {

@@ -25,6 +25,7 @@ import re
 import resource
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -921,6 +922,49 @@ class BrokerDown(CliCase):
             # Asking only the brokers that are up is a complete answer.
             self.run_cli("--broker", "1", "--broker", "2", "--principal", "nobody", "--expect-none",
                          bootstrap="SASL_PLAINTEXT", rc=0)
+
+
+class NoBootstrapServer(unittest.TestCase):
+    """Nothing listens at the bootstrap address: the tool keeps trying for
+    --timeout (a broker may be restarting) but says why at once."""
+
+    def closed_port(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def test_exit_4_and_the_cause_while_it_waits(self):
+        server = "127.0.0.1:%d" % self.closed_port()
+        p = subprocess.Popen([cli_path(), "--bootstrap-server", server, "--timeout", "6000"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            started = time.monotonic()
+            ready = select.select([p.stderr], [], [], 4)[0]
+            first = os.read(p.stderr.fileno(), 65536).decode() if ready else ""
+            noted_after = time.monotonic() - started
+            still_running = p.poll() is None
+            out, rest = p.communicate(timeout=RUN_TIMEOUT_S)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertTrue(first.startswith("kafka-connections: note: no bootstrap server reachable yet ("),
+                        first)
+        self.assertIn("Connection refused", first)
+        self.assertIn("for up to 6 s (--timeout)", first)
+        self.assertTrue(still_running, "the note came only with the final error")
+        self.assertLess(noted_after, 4)
+        self.assertEqual(p.returncode, 4)
+        self.assertEqual(out, b"")
+        err = first + rest.decode()
+        self.assertEqual(err.count("note: no bootstrap server"), 1, err)
+        self.assertIn("kafka-connections: cannot bootstrap from %s: no Metadata within 6000 ms: " % server,
+                      err)
+        # A short --timeout ends before a note would help.
+        r = subprocess.run([cli_path(), "--bootstrap-server", server, "--timeout", "1500"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_TIMEOUT_S)
+        self.assertEqual(r.returncode, 4)
+        self.assertNotIn(b"note:", r.stderr)
 
 
 class BrokerCertificates(CliCase):
