@@ -73,7 +73,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
         return;
     char line[2048];
     redact(b, buf, line, sizeof line);
-    fprintf(stderr, "kafka-connections: librdkafka %s: %s\n", fac, line);
+    fprintf(stderr, KC_PROG "librdkafka %s: %s\n", fac, line);
 }
 
 /* Served by rd_kafka_poll() in the calling thread. */
@@ -187,7 +187,7 @@ static rd_kafka_resp_err_t fetch(rd_kafka_t *rk, boot *b, int timeout_ms, FILE *
         left = deadline - kc_now_ms();
         if (notes && !noted && b->all_down && !b->fatal && left > QUIET_WAIT_MS) {
             fprintf(notes,
-                    "kafka-connections: note: no bootstrap server reachable yet (%s); trying again "
+                    KC_PROG "note: no bootstrap server reachable yet (%s); trying again "
                     "for up to %lld s (--timeout)\n",
                     b->last_error[0] ? b->last_error : "no answer", (long long)(left + 999) / 1000);
             noted = true;

@@ -90,7 +90,7 @@ size_t kc_report_incomplete(FILE *f, const kc_result *results, size_t n, const k
             continue;
         count++;
         kc_buf_reset(&b);
-        kc_buf_puts(&b, "kafka-connections: ");
+        kc_buf_puts(&b, KC_PROG);
         if (r->status != KC_OK && r->error) {
             kc_term_str(&b, r->error, strlen(r->error));
         } else {
@@ -126,7 +126,7 @@ size_t kc_report_truncated(FILE *f, const kc_result *results, size_t n)
             continue;
         count++;
         kc_buf_reset(&b);
-        kc_buf_puts(&b, "kafka-connections: note: ");
+        kc_buf_puts(&b, KC_PROG "note: ");
         broker_name(&b, r);
         kc_buf_printf(&b, "%zu of %d matching connections listed (--limit)\n", r->n_rows,
                       (int)r->total_count);
@@ -139,8 +139,8 @@ size_t kc_report_truncated(FILE *f, const kc_result *results, size_t n)
 int kc_output_failed(FILE *f, int errnum)
 {
     if (errnum)
-        fprintf(f, "kafka-connections: writing the output failed: %s\n", strerror(errnum));
+        fprintf(f, KC_PROG "writing the output failed: %s\n", strerror(errnum));
     else
-        fprintf(f, "kafka-connections: writing the output failed\n");
+        fprintf(f, KC_PROG "writing the output failed\n");
     return KC_EXIT_INCOMPLETE;
 }

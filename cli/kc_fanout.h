@@ -21,6 +21,9 @@
  * connections from others (kc_result_drop_own). */
 #define KC_SOFTWARE_NAME "kafka-connections"
 
+/* What starts every line the tool writes to stderr. */
+#define KC_PROG KC_SOFTWARE_NAME ": "
+
 /* Connection settings, from --command-config and -X (Kafka's and
  * librdkafka's property names), already validated. Strings are owned by
  * whoever filled the struct. */

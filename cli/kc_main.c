@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROG "kafka-connections"
+#define PROG KC_SOFTWARE_NAME
 
 static int usage_error(const char *msg)
 {

@@ -109,7 +109,7 @@ int kc_watch(const kc_run *run)
         int failed = kc_run_ask(run, &results, &n, err, sizeof err);
         if (failed == KC_EXIT_USAGE) {
             /* Settings do not get better by asking again. */
-            fprintf(stderr, "kafka-connections: %s\n", err);
+            fprintf(stderr, KC_PROG "%s\n", err);
             code = failed;
             break;
         }
@@ -118,7 +118,7 @@ int kc_watch(const kc_run *run)
             if (tty)
                 kc_buf_puts(&out, "\033[H\033[2J");
             kc_buf_flush(&out);
-            fprintf(tty ? stdout : stderr, "kafka-connections: %s\n", err);
+            fprintf(tty ? stdout : stderr, KC_PROG "%s\n", err);
             fflush(tty ? stdout : stderr);
         } else {
             kc_view v;
@@ -128,7 +128,7 @@ int kc_watch(const kc_run *run)
             rc = rc ? rc : kc_snapshot_take(&cur, &v);
             rc = rc ? rc : kc_changes_diff(have_prev ? &prev : &cur, &cur, &ch);
             if (rc) {
-                fprintf(stderr, "kafka-connections: %s\n", err[0] ? err : "out of memory");
+                fprintf(stderr, KC_PROG "%s\n", err[0] ? err : "out of memory");
                 code = KC_EXIT_INCOMPLETE;
             } else if (tty) {
                 draw_screen(run, &v, have_prev ? &ch : NULL, &out, &code);
