@@ -199,7 +199,8 @@ static rd_kafka_resp_err_t fetch(rd_kafka_t *rk, boot *b, int timeout_ms, FILE *
 }
 
 int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers, size_t *n,
-                 FILE *notes, char *errstr, size_t errstr_size)
+                 FILE *notes, void (*started)(void *opaque), void *opaque, char *errstr,
+                 size_t errstr_size)
 {
     *brokers = NULL;
     *n = 0;
@@ -219,6 +220,8 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
         kc_fmt(errstr, errstr_size, "the connection settings were refused: %s", clean);
         return KC_BAD_SETTINGS;
     }
+    if (started)
+        started(opaque);
     int timeout = kc_timeout_ms(s);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = fetch(rk, &b, timeout, notes, &md);

@@ -158,12 +158,13 @@ static size_t start_workers(worker *ws, size_t nthreads)
 
 size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
                  const kcp_describe_connections_request *req, int64_t max_rows,
-                 int16_t pipeline_version, kc_result *results, kc_progress_fn progress, void *opaque)
+                 const kc_fanout_prep *prep, kc_result *results, kc_progress_fn progress, void *opaque)
 {
     if (n == 0)
         return 0;
     fanout f = {.brokers = brokers, .results = results, .n = n};
-    f.env = (kc_conn_env){.s = s, .req = req, .max_rows = max_rows, .pipeline_version = pipeline_version};
+    f.env = (kc_conn_env){.s = s, .req = req, .max_rows = max_rows,
+                          .pipeline_version = prep ? prep->pipeline_version : -1};
     atomic_init(&f.next, 0);
     pthread_mutex_init(&f.lock, NULL);
     pthread_condattr_t attr;
@@ -172,8 +173,12 @@ size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
     pthread_cond_init(&f.changed, &attr);
     pthread_condattr_destroy(&attr);
     char tls_error[512] = "";
-    if (kc_uses_tls(s)) {
-        f.env.tls = kc_tls_ctx_new(s, tls_error, sizeof tls_error);
+    kc_tls_ctx *own_tls = NULL;
+    if (kc_uses_tls(s) && prep && (prep->tls || prep->tls_error[0])) {
+        f.env.tls = prep->tls;
+        f.env.tls_error = prep->tls_error;
+    } else if (kc_uses_tls(s)) {
+        f.env.tls = own_tls = kc_tls_ctx_new(s, tls_error, sizeof tls_error);
         f.env.tls_error = tls_error;
     }
 
@@ -223,7 +228,7 @@ size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
     if (progress)
         progress(opaque, n, n);
 
-    kc_tls_ctx_free(f.env.tls);
+    kc_tls_ctx_free(own_tls);
     pthread_cond_destroy(&f.changed);
     pthread_mutex_destroy(&f.lock);
     size_t failed = 0;

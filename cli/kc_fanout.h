@@ -138,27 +138,57 @@ typedef struct kc_result {
  * does not match its certificate); or -1 when the cluster could not be
  * asked (e.g. authentication failed). errstr says which server and why.
  * When no bootstrap server can be reached and much of the timeout is left,
- * one line on notes (NULL: none) says why while it keeps trying. */
+ * one line on notes (NULL: none) says why while it keeps trying. started
+ * (NULL: none) is called once with opaque as soon as librdkafka's client
+ * exists, that is once rd_kafka_new() has loaded its TLS context (CA bundle
+ * included), and before waiting for Metadata. */
 int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker **brokers,
-                 size_t *n, FILE *notes, char *errstr, size_t errstr_size);
+                 size_t *n, FILE *notes, void (*started)(void *opaque), void *opaque, char *errstr,
+                 size_t errstr_size);
 void kc_brokers_free(kc_broker *brokers, size_t n);
 
-/* The scout: while kc_bootstrap() runs, one ApiVersions exchange with the
- * first bootstrap server (same security settings) learns which
+/* The scout: while kc_bootstrap() runs (started from its started callback,
+ * so that its CA bundle is not loaded while librdkafka loads its own: two
+ * loads at once in OpenSSL 3 take longer than one after the other), a
+ * thread of its own builds the fan-out's TLS context (loading a CA bundle
+ * can take longer than the whole bootstrap) and, without SASL, has one ApiVersions exchange with the
+ * first bootstrap server (same security settings) to learn which
  * DescribeConnections version the cluster serves, so that kc_fanout() can
  * send each broker its first page right behind ApiVersions: one round trip
- * less per broker. Not used with SASL, which must come first. */
+ * less per broker. With SASL, which must come first, it only builds the
+ * TLS context. */
 typedef struct kc_scout kc_scout;
+typedef struct kc_tls_ctx kc_tls_ctx;
 
-/* Starts the scout in a thread of its own; NULL when it could not start
- * (the fan-out then simply waits for every ApiVersions answer). s must
- * stay valid until kc_scout_finish(). */
+/* What the scout made ready for kc_fanout(). */
+typedef struct kc_fanout_prep {
+    int16_t pipeline_version; /* version to send behind ApiVersions; -1: wait for it */
+    kc_tls_ctx *tls;          /* owned (kc_fanout_prep_free); NULL: not built */
+    char tls_error[512];      /* why tls could not be built; "" when it was not tried */
+} kc_fanout_prep;
+
+/* Starts the scout; NULL when there is nothing to do (SASL without TLS)
+ * or it could not start (the fan-out then builds its own TLS context and
+ * waits for every ApiVersions answer). s must stay valid until
+ * kc_scout_finish(). */
 kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers);
 
-/* Stops the scout if it is still at work (a host name lookup under way is
- * waited for), frees it, and returns the version to pipeline, or -1 when
- * it learned none (not served, unreachable, not done yet, or sc NULL). */
-int16_t kc_scout_finish(kc_scout *sc);
+/* Stops the scout if it is still at work (a host name lookup or the TLS
+ * context under way is waited for), frees it, and fills *prep with what it
+ * made ready: the version to pipeline (-1 when it learned none: not
+ * served, unreachable, not done yet, or sc NULL) and the TLS context,
+ * which the caller frees with kc_fanout_prep_free(). */
+void kc_scout_finish(kc_scout *sc, kc_fanout_prep *prep);
+void kc_fanout_prep_free(kc_fanout_prep *prep);
+
+/* kc_bootstrap()'s started callback for the scout: opaque is a
+ * kc_scout_launch, whose scout it sets with kc_scout_start(). */
+typedef struct kc_scout_launch {
+    const kc_settings *s;
+    const char *bootstrap_servers;
+    kc_scout *scout; /* NULL until started, or when it could not start */
+} kc_scout_launch;
+void kc_scout_launch_cb(void *opaque);
 
 /* After a bootstrap that failed on certificate verification: one TLS
  * handshake with the first bootstrap server, as the fan-out would make it,
@@ -181,17 +211,19 @@ typedef void (*kc_progress_fn)(void *opaque, size_t done, size_t total);
  * "kafka-connections" and its version, check DescribeConnections is
  * advertised under s->api_key, SASL, then DescribeConnections with req,
  * following NextCursor until the last page or until max_rows rows (0 = no
- * limit). With pipeline_version >= 0 (kc_scout_finish()) and no SASL, the
- * first page goes out in that version behind ApiVersions; a broker whose
- * ApiVersions answer does not allow it is asked again, waiting for each
- * answer. results[i] answers brokers[i]; each must be freed with
+ * limit). prep (NULL: nothing prepared) comes from kc_scout_finish(): its
+ * TLS context is used when it was built or failed to build, else the
+ * fan-out builds its own; with prep->pipeline_version >= 0 and no SASL, the
+ * first page goes out in that version behind ApiVersions, and a broker
+ * whose ApiVersions answer does not allow it is asked again, waiting for
+ * each answer. results[i] answers brokers[i]; each must be freed with
  * kc_result_free(). Returns the number of brokers whose status is not ok.
  * The exchanges run on up to one worker thread per CPU, each with one
  * poll() loop, with every signal blocked; resolving a host name blocks its
  * loop (getaddrinfo) but counts against that broker's timeout. */
 size_t kc_fanout(const kc_settings *s, const kc_broker *brokers, size_t n,
                  const kcp_describe_connections_request *req, int64_t max_rows,
-                 int16_t pipeline_version, kc_result *results, kc_progress_fn progress,
+                 const kc_fanout_prep *prep, kc_result *results, kc_progress_fn progress,
                  void *opaque);
 void kc_result_free(kc_result *r);
 /* True when r is ok and its broker matched more connections than it listed

@@ -58,13 +58,17 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     size_t n_all = 0, n_chosen = 0, n_missing = 0;
     *results = NULL;
     *n = 0;
-    kc_scout *scout = kc_scout_start(run->settings, o->bootstrap);
-    int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, stderr, errstr, errstr_size);
-    int16_t pipeline_version = kc_scout_finish(scout);
+    kc_scout_launch sc = {.s = run->settings, .bootstrap_servers = o->bootstrap};
+    int rc = kc_bootstrap(run->settings, o->bootstrap, &all, &n_all, stderr, kc_scout_launch_cb, &sc,
+                          errstr, errstr_size);
+    kc_fanout_prep prep;
+    kc_scout_finish(sc.scout, &prep);
     char why[1024];
     if (rc && rc != KC_BAD_SETTINGS && strstr(errstr, "certificate verify failed") &&
         kc_scout_explain_tls(run->settings, o->bootstrap, why, sizeof why) == 0)
         snprintf(errstr, errstr_size, "cannot bootstrap from %s: %s", o->bootstrap, why);
+    if (rc || n_all == 0)
+        kc_fanout_prep_free(&prep);
     if (rc)
         return rc == KC_BAD_SETTINGS ? KC_EXIT_USAGE : KC_EXIT_NO_ACCESS;
     if (n_all == 0) {
@@ -105,8 +109,9 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
      * with exactly --limit matches is neither cut short nor reported as
      * truncated. */
     int64_t max_rows = o->limit ? (int64_t)o->limit + 1 : 0;
-    kc_fanout(run->settings, chosen, n_chosen, run->req, max_rows, pipeline_version, *results,
+    kc_fanout(run->settings, chosen, n_chosen, run->req, max_rows, &prep, *results,
               kc_progress_report, &progress);
+    kc_fanout_prep_free(&prep);
     kc_progress_finish(&progress);
     /* The tool's own connections answer no question an operator asks. */
     for (size_t i = 0; i < n_chosen; i++) {
@@ -126,6 +131,7 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     kc_brokers_free(all, n_all);
     return 0;
 oom:
+    kc_fanout_prep_free(&prep);
     snprintf(errstr, errstr_size, "out of memory");
     if (chosen != all)
         free(chosen);

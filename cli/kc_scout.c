@@ -1,9 +1,10 @@
-/* The scout (kc_fanout.h): the same kc_conn state machine the fan-out
- * drives, stopped after ApiVersions, run on its own thread against the
- * first bootstrap server while librdkafka bootstraps. Its answer costs no
- * wall time on the way to the fan-out, which is why it exists: learning the
- * version from the fan-out's own first answers would hold every other
- * broker back by a round trip. */
+/* The scout (kc_fanout.h): on its own thread while librdkafka bootstraps,
+ * the fan-out's TLS context, then the same kc_conn state machine the
+ * fan-out drives, stopped after ApiVersions, against the first bootstrap
+ * server. Both cost no wall time on the way to the fan-out, which is why it
+ * exists: learning the version from the fan-out's own first answers would
+ * hold every other broker back by a round trip, and a CA bundle of a few
+ * hundred certificates takes OpenSSL tens of milliseconds to load. */
 #include "kc_conn.h"
 #include "kc_net.h"
 
@@ -21,6 +22,8 @@ struct kc_scout {
     kcp_describe_connections_request req; /* never sent; the env needs one */
     kc_broker server;                     /* the first bootstrap server; host owned */
     kc_result result;
+    bool exchange;                        /* ApiVersions too (not with SASL) */
+    char tls_error[512];                  /* why env.tls could not be built */
     int wake;                             /* eventfd: kc_scout_finish() says stop */
     pthread_t thread;
 };
@@ -50,9 +53,21 @@ static int first_server(const char *list, kc_broker *b)
     return b->host ? 0 : -1;
 }
 
+static bool stop_asked(const kc_scout *sc)
+{
+    struct pollfd wake = {.fd = sc->wake, .events = POLLIN};
+    return poll(&wake, 1, 0) == 1;
+}
+
 static void *scout_main(void *arg)
 {
     kc_scout *sc = arg;
+    if (kc_uses_tls(sc->env.s)) {
+        sc->env.tls = kc_tls_ctx_new(sc->env.s, sc->tls_error, sizeof sc->tls_error);
+        sc->env.tls_error = sc->tls_error;
+    }
+    if (!sc->exchange || stop_asked(sc))
+        return NULL;
     kc_conn *c = kc_conn_start(&sc->env, &sc->server, &sc->result);
     while (c && !kc_conn_done(c)) {
         struct pollfd fds[2] = {{.fd = kc_conn_fd(c), .events = kc_conn_events(c)},
@@ -80,7 +95,7 @@ static void scout_free(kc_scout *sc)
 }
 
 /* A scout on its way (NULL when it could not start). */
-static kc_scout *scout_run(const kc_settings *s, const char *bootstrap_servers)
+static kc_scout *scout_run(const kc_settings *s, const char *bootstrap_servers, bool exchange)
 {
     kc_scout *sc = calloc(1, sizeof *sc);
     if (!sc)
@@ -88,9 +103,8 @@ static kc_scout *scout_run(const kc_settings *s, const char *bootstrap_servers)
     sc->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     kcp_describe_connections_request_init(&sc->req);
     sc->env = (kc_conn_env){.s = s, .req = &sc->req, .pipeline_version = -1, .scout = true};
-    char ignored[8];
+    sc->exchange = exchange;
     if (sc->wake < 0 || first_server(bootstrap_servers, &sc->server) ||
-        (kc_uses_tls(s) && !(sc->env.tls = kc_tls_ctx_new(s, ignored, sizeof ignored))) ||
         kc_thread_start(&sc->thread, scout_main, sc) != 0) {
         scout_free(sc);
         return NULL;
@@ -100,7 +114,14 @@ static kc_scout *scout_run(const kc_settings *s, const char *bootstrap_servers)
 
 kc_scout *kc_scout_start(const kc_settings *s, const char *bootstrap_servers)
 {
-    return kc_uses_sasl(s) ? NULL : scout_run(s, bootstrap_servers);
+    bool exchange = !kc_uses_sasl(s);
+    return exchange || kc_uses_tls(s) ? scout_run(s, bootstrap_servers, exchange) : NULL;
+}
+
+void kc_scout_launch_cb(void *opaque)
+{
+    kc_scout_launch *l = opaque;
+    l->scout = kc_scout_start(l->s, l->bootstrap_servers);
 }
 
 int kc_scout_explain_tls(const kc_settings *s, const char *bootstrap_servers, char *why,
@@ -111,7 +132,7 @@ int kc_scout_explain_tls(const kc_settings *s, const char *bootstrap_servers, ch
     kc_settings quick = *s;
     if (kc_timeout_ms(s) > EXPLAIN_TIMEOUT_MS)
         quick.timeout_ms = EXPLAIN_TIMEOUT_MS;
-    kc_scout *sc = kc_uses_tls(s) ? scout_run(&quick, bootstrap_servers) : NULL;
+    kc_scout *sc = kc_uses_tls(s) ? scout_run(&quick, bootstrap_servers, true) : NULL;
     if (!sc)
         return -1;
     pthread_join(sc->thread, NULL);
@@ -123,15 +144,26 @@ int kc_scout_explain_tls(const kc_settings *s, const char *bootstrap_servers, ch
     return rc;
 }
 
-int16_t kc_scout_finish(kc_scout *sc)
+void kc_scout_finish(kc_scout *sc, kc_fanout_prep *prep)
 {
+    memset(prep, 0, sizeof *prep);
+    prep->pipeline_version = -1;
     if (!sc)
-        return -1;
+        return;
     uint64_t one = 1;
     ssize_t w = write(sc->wake, &one, sizeof one);
     (void)w; /* a full counter already says stop */
     pthread_join(sc->thread, NULL);
-    int16_t v = sc->result.status == KC_OK ? sc->result.describe_version : -1;
+    if (sc->exchange && sc->result.status == KC_OK)
+        prep->pipeline_version = sc->result.describe_version;
+    prep->tls = sc->env.tls;
+    sc->env.tls = NULL;
+    kc_fmt(prep->tls_error, sizeof prep->tls_error, "%s", sc->tls_error);
     scout_free(sc);
-    return v;
+}
+
+void kc_fanout_prep_free(kc_fanout_prep *prep)
+{
+    kc_tls_ctx_free(prep->tls);
+    prep->tls = NULL;
 }

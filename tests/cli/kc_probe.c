@@ -164,6 +164,7 @@ int main(int argc, char **argv)
     const char *bootstrap = NULL;
     int64_t max_rows = 0;
     int16_t pipeline_version = -1;
+    kc_fanout_prep prep = {.pipeline_version = -1};
     bool scout = false;
     kcp_describe_connections_request req;
     kcp_describe_connections_request_init(&req);
@@ -242,10 +243,13 @@ int main(int argc, char **argv)
     int64_t t0 = now_ms(), boot_ms = 0;
     if (bootstrap) {
         char err[1024];
-        kc_scout *sc = scout ? kc_scout_start(&s, bootstrap) : NULL;
-        int rc = kc_bootstrap(&s, bootstrap, &brokers, &n, stderr, err, sizeof err);
-        if (scout)
-            pipeline_version = kc_scout_finish(sc);
+        kc_scout_launch sc = {.s = &s, .bootstrap_servers = bootstrap};
+        int rc = kc_bootstrap(&s, bootstrap, &brokers, &n, stderr, scout ? kc_scout_launch_cb : NULL, &sc,
+                              err, sizeof err);
+        if (scout) {
+            kc_scout_finish(sc.scout, &prep);
+            pipeline_version = prep.pipeline_version;
+        }
         if (rc) {
             printf("{\"bootstrap_error\":");
             json_cstr(err);
@@ -257,13 +261,17 @@ int main(int argc, char **argv)
     kc_result *results = calloc(n ? n : 1, sizeof *results);
     progress_log plog = {0};
     int64_t t1 = now_ms();
-    size_t failed = kc_fanout(&s, brokers, n, &req, max_rows, pipeline_version, results, on_progress,
+    prep.pipeline_version = pipeline_version;
+    bool scout_tls = prep.tls != NULL;
+    size_t failed = kc_fanout(&s, brokers, n, &req, max_rows, &prep, results, on_progress,
                               &plog);
     int64_t fan_ms = now_ms() - t1;
+    kc_fanout_prep_free(&prep);
     printf("{\"bootstrap_ms\":%lld,\"fanout_ms\":%lld,\"failed\":%zu,\"progress_calls\":%d,"
-           "\"progress_last\":%zu,\"progress_regressions\":%d,\"pipeline_version\":%d,\"brokers\":[",
+           "\"progress_last\":%zu,\"progress_regressions\":%d,\"pipeline_version\":%d,\"scout_tls\":%s,"
+           "\"brokers\":[",
            (long long)boot_ms, (long long)fan_ms, failed, plog.calls, plog.last, plog.regressions,
-           (int)pipeline_version);
+           (int)pipeline_version, scout_tls ? "true" : "false");
     for (size_t i = 0; i < n; i++) {
         if (i)
             putchar(',');

@@ -1027,6 +1027,7 @@ class Pipelining(unittest.TestCase):
     def test_the_scout_learns_the_version_from_a_real_broker(self):
         res, _, _ = probe("--bootstrap", self.bootstrap(), "--scout")
         self.assertEqual(res["pipeline_version"], 0)
+        self.assertFalse(res["scout_tls"])
         self.assertEqual([(b["node_id"], b["status"], b["describe_version"]) for b in res["brokers"]],
                          [(1, "ok", 0), (2, "ok", 0), (3, "ok", 0)])
 
@@ -1044,10 +1045,22 @@ class Pipelining(unittest.TestCase):
         self.assertEqual(res["pipeline_version"], -1)
         self.assertEqual({b["status"] for b in res["brokers"]}, {"ok"})
 
+    def test_with_sasl_over_tls_the_scout_only_builds_the_tls_context(self):
+        # SASL must come first, so no ApiVersions ahead of the fan-out: the
+        # only TLS sessions on node 1 are librdkafka's and the fan-out's.
+        before = log_events(1, "tls_established")
+        res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SASL_SSL"), "--scout", "--protocol",
+                          "SASL_SSL", "--ca", cert("ca.pem"), *sasl_args("admin", "SCRAM-SHA-512"))
+        self.assertEqual(res["pipeline_version"], -1)
+        self.assertTrue(res["scout_tls"])
+        self.assertEqual({b["status"] for b in res["brokers"]}, {"ok"})
+        self.assertEqual(log_events(1, "tls_established") - before, 2)
+
     def test_the_scout_through_tls(self):
         res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol", "SSL",
                           "--ca", cert("ca.pem"))
         self.assertEqual(res["pipeline_version"], 0)
+        self.assertTrue(res["scout_tls"])
         self.assertEqual({(b["status"], b["describe_version"]) for b in res["brokers"]}, {("ok", 0)})
 
 
