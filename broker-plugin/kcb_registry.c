@@ -332,6 +332,50 @@ static unsigned decimal_digits(unsigned v)
     return n;
 }
 
+/* v in decimal at p, no NUL; returns its length. */
+static size_t put_decimal(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Apache Kafka's id: local:port-remote:port-processor-index, written by
+ * hand since every accept makes one (snprintf's format parsing cost more
+ * than the rest of the id). Returns its length, or 0 when it does not fit
+ * in size with its NUL. */
+static size_t connection_id(char *id, size_t size, const kcb_accept_info *info, uint64_t seq)
+{
+    const char *host[2] = {info->local_host, info->peer_host};
+    size_t host_len[2] = {strlen(host[0]), strlen(host[1])};
+    char num[4][20];
+    size_t num_len[4] = {put_decimal(num[0], info->local_port), put_decimal(num[1], info->peer_port),
+                         put_decimal(num[2], info->shard), put_decimal(num[3], seq)};
+    size_t len = host_len[0] + host_len[1] + num_len[0] + num_len[1] + num_len[2] + num_len[3] + 5;
+    if (len >= size)
+        return 0;
+    char *p = id;
+    for (int i = 0; i < 2; i++) {
+        memcpy(p, host[i], host_len[i]);
+        p += host_len[i];
+        *p++ = ':';
+        memcpy(p, num[i], num_len[i]);
+        p += num_len[i];
+        *p++ = '-';
+    }
+    memcpy(p, num[2], num_len[2]);
+    p += num_len[2];
+    *p++ = '-';
+    memcpy(p, num[3], num_len[3]);
+    p[num_len[3]] = '\0';
+    return len;
+}
+
 kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char *errstr,
                             size_t errstr_size)
 {
@@ -348,18 +392,16 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
         return NULL;
     }
     uint64_t seq = atomic_fetch_add_explicit(&reg->next_seq, 1, memory_order_relaxed);
-    /* Apache Kafka's id: local:port-remote:port-processor-index. Its size
-     * bound keeps every length below 256, as kcb_rec stores them. */
+    /* The id's size bound keeps every length below 256, as kcb_rec stores
+     * them. */
     char id[INET6_ADDRSTRLEN * 2 + 64];
-    int id_len = snprintf(id, sizeof id, "%s:%u-%s:%u-%u-%llu", info->local_host,
-                          (unsigned)info->local_port, info->peer_host, (unsigned)info->peer_port,
-                          (unsigned)info->shard, (unsigned long long)seq);
-    if (id_len < 0 || (size_t)id_len >= sizeof id) {
+    size_t id_len = connection_id(id, sizeof id, info, seq);
+    if (id_len == 0) {
         if (errstr && errstr_size)
             snprintf(errstr, errstr_size, "address too long for a connection id");
         return NULL;
     }
-    kcb_conn *c = calloc(1, sizeof *c + (size_t)id_len + 1);
+    kcb_conn *c = calloc(1, sizeof *c + id_len + 1);
     const kcb_istr *listener = c ? kcb_intern_get(&reg->strings, info->listener_name,
                                                   strlen(info->listener_name))
                                  : NULL;
@@ -369,7 +411,7 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
             snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    memcpy(c + 1, id, (size_t)id_len + 1);
+    memcpy(c + 1, id, id_len + 1);
     c->rec.id_len = (uint8_t)id_len;
     /* The peer host follows "local:port-" in the id. */
     c->rec.local_len = (uint8_t)strlen(info->local_host);

@@ -33,6 +33,18 @@ typedef struct request {
     size_t body_len;
 } request;
 
+/* s as a C string in buf, cut to size - 1 bytes (the fields copied here
+ * are length-checked before). */
+static void c_string(char *buf, size_t size, kcp_str s)
+{
+    size_t len = s.len > 0 ? (size_t)s.len : 0;
+    if (len >= size)
+        len = size - 1;
+    if (len)
+        memcpy(buf, s.ptr, len);
+    buf[len] = '\0';
+}
+
 static const kcp_message_desc *message_desc(int api, bool is_request)
 {
     for (size_t i = 0; i < kcp_messages_count; i++)
@@ -140,8 +152,8 @@ static int handle_api_versions(request *q)
         q->c->api_versions_seen = true;
         if (version >= 3) {
             char name[256], ver[256];
-            snprintf(name, sizeof name, "%.*s", (int)req.client_software_name.len, req.client_software_name.ptr);
-            snprintf(ver, sizeof ver, "%.*s", (int)req.client_software_version.len, req.client_software_version.ptr);
+            c_string(name, sizeof name, req.client_software_name);
+            c_string(ver, sizeof ver, req.client_software_version);
             kcb_conn_client_software(q->c->reg, name, ver);
         }
         kcp_api_versions_response_api_version keys[KCP_API__COUNT];
@@ -315,7 +327,7 @@ static int handle_sasl_handshake(request *q)
         return KCB_CLOSE_MALFORMED;
     }
     char mech[64];
-    snprintf(mech, sizeof mech, "%.*s", (int)req.mechanism.len, req.mechanism.ptr);
+    c_string(mech, sizeof mech, req.mechanism);
     kcp_sasl_handshake_request_free(&req);
 
     kcp_sasl_handshake_response resp;

@@ -66,22 +66,41 @@ static int bind_listener(const kb_endpoint *ep, char *errstr, size_t errstr_size
     return fd;
 }
 
+/* a.b.c.d written by hand: every accepted connection needs its peer's,
+ * and glibc's inet_ntop formats IPv4 with sprintf. size >= INET_ADDRSTRLEN. */
+static void ipv4_text(const uint8_t a[4], char *out)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 /* The numeric text and port of an address; an IPv4 client on a
- * dual-stack socket shows as a.b.c.d, not ::ffff:a.b.c.d. */
+ * dual-stack socket shows as a.b.c.d, not ::ffff:a.b.c.d. host_size must
+ * be at least INET6_ADDRSTRLEN. */
 static void numeric_name(const struct sockaddr_storage *ss, char *host, size_t host_size, uint16_t *port)
 {
     const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
     const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
     bool done = false;
     if (ss->ss_family == AF_INET) {
-        done = inet_ntop(AF_INET, &v4->sin_addr, host, (socklen_t)host_size) != NULL;
+        ipv4_text((const uint8_t *)&v4->sin_addr, host);
+        done = true;
         *port = ntohs(v4->sin_port);
     } else if (ss->ss_family == AF_INET6) {
         /* getnameinfo() below adds a link-local address's %scope. */
-        if (v6->sin6_scope_id == 0)
-            done = IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)
-                       ? inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], host, (socklen_t)host_size) != NULL
-                       : inet_ntop(AF_INET6, &v6->sin6_addr, host, (socklen_t)host_size) != NULL;
+        if (v6->sin6_scope_id == 0 && IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+            ipv4_text(&v6->sin6_addr.s6_addr[12], host);
+            done = true;
+        } else if (v6->sin6_scope_id == 0) {
+            done = inet_ntop(AF_INET6, &v6->sin6_addr, host, (socklen_t)host_size) != NULL;
+        }
         *port = ntohs(v6->sin6_port);
     } else {
         *port = 0;
@@ -247,10 +266,10 @@ static void accept_one(kb_thread *t, size_t l, int fd, const struct sockaddr_sto
         lhost = local_text;
     }
     numeric_name(peer, phost, sizeof phost, &pport);
-    char portbuf[8];
-    snprintf(portbuf, sizeof portbuf, "%u", (unsigned)pport);
 
     if (atomic_load(&srv->open_conns) >= srv->cfg->max_connections) {
+        char portbuf[8];
+        snprintf(portbuf, sizeof portbuf, "%u", (unsigned)pport);
         kb_log(KB_WARN, "refused", "listener", ep->listener, "peer", phost, "port", portbuf, "why",
                "max.connections reached", NULL);
         close(fd);

@@ -823,6 +823,31 @@ static void pages_under_churn_have_no_duplicates_or_gaps(void **state)
     assert_true(arg.cycles > 0);
 }
 
+static void connection_ids_at_their_limits(void **state)
+{
+    test_env *e = *state;
+    kcb_conn *c = test_accept(e, 1, "PLAINTEXT", KCB_PLAINTEXT, "255.255.255.255", 65535);
+    assert_non_null(strstr(kcb_conn_id(c), "127.0.0.1:9092-255.255.255.255:65535-1-"));
+    /* The two hosts and the longest numbers must fit the id's bound; the
+     * host's own text is never cut. */
+    char local[81], peer[81];
+    memset(local, 'a', sizeof local - 1);
+    local[sizeof local - 1] = '\0';
+    memset(peer, 'b', sizeof peer - 1);
+    peer[sizeof peer - 1] = '\0';
+    kcb_accept_info info = {.struct_size = sizeof info, .listener_name = "PLAINTEXT",
+                            .security_protocol = KCB_PLAINTEXT, .local_host = local, .local_port = 1,
+                            .peer_host = peer, .peer_port = 2, .now_ms = e->now};
+    char err[200] = "";
+    assert_null(kcb_conn_accepted(e->reg, &info, err, sizeof err));
+    assert_string_equal(err, "address too long for a connection id");
+    peer[40] = '\0';
+    kcb_conn *d = kcb_conn_accepted(e->reg, &info, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(strncmp(kcb_conn_id(d), local, strlen(local)), 0);
+    assert_non_null(strstr(kcb_conn_id(d), ":1-"));
+}
+
 static void abi_version_is_checked(void **state)
 {
     (void)state;
@@ -928,6 +953,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cursor_past_the_history_is_refused, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pages_under_churn_have_no_duplicates_or_gaps, test_setup, test_teardown),
         cmocka_unit_test(abi_version_is_checked),
+        cmocka_unit_test_setup_teardown(connection_ids_at_their_limits, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(malformed_request_is_refused, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(unsupported_version_gets_a_version_0_error, test_setup, test_teardown),
     };
