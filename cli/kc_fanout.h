@@ -147,16 +147,16 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
                  size_t errstr_size);
 void kc_brokers_free(kc_broker *brokers, size_t n);
 
-/* The scout: while kc_bootstrap() runs (started from its started callback,
- * so that its CA bundle is not loaded while librdkafka loads its own: two
- * loads at once in OpenSSL 3 take longer than one after the other), a
- * thread of its own builds the fan-out's TLS context (loading a CA bundle
- * can take longer than the whole bootstrap) and, without SASL, has one ApiVersions exchange with the
- * first bootstrap server (same security settings) to learn which
- * DescribeConnections version the cluster serves, so that kc_fanout() can
- * send each broker its first page right behind ApiVersions: one round trip
- * less per broker. With SASL, which must come first, it only builds the
- * TLS context. */
+/* The scout: a thread of its own, started from kc_bootstrap()'s started
+ * callback, that works while librdkafka bootstraps. It builds the
+ * fan-out's TLS context (loading a CA bundle can take longer than the whole
+ * bootstrap; started after librdkafka has loaded its own, since two loads
+ * at once in OpenSSL 3 take longer than one after the other) and, without
+ * SASL, has one ApiVersions exchange with the first bootstrap server (same
+ * security settings) to learn which DescribeConnections version the
+ * cluster serves, so that kc_fanout() can send each broker its first page
+ * right behind ApiVersions: one round trip less per broker. With SASL,
+ * which must come first, it only builds the TLS context. */
 typedef struct kc_scout kc_scout;
 typedef struct kc_tls_ctx kc_tls_ctx;
 

@@ -66,8 +66,13 @@ static void *scout_main(void *arg)
         sc->env.tls = kc_tls_ctx_new(sc->env.s, sc->tls_error, sizeof sc->tls_error);
         sc->env.tls_error = sc->tls_error;
     }
-    if (!sc->exchange || stop_asked(sc))
+    if (!sc->exchange)
         return NULL;
+    if (stop_asked(sc)) {
+        /* The result is still zeroed, which would read as ok. */
+        kc_result_fail(&sc->result, KC_ERROR, "stopped before ApiVersions was asked");
+        return NULL;
+    }
     kc_conn *c = kc_conn_start(&sc->env, &sc->server, &sc->result);
     while (c && !kc_conn_done(c)) {
         struct pollfd fds[2] = {{.fd = kc_conn_fd(c), .events = kc_conn_events(c)},

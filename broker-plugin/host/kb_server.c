@@ -66,8 +66,9 @@ static int bind_listener(const kb_endpoint *ep, char *errstr, size_t errstr_size
     return fd;
 }
 
-/* a.b.c.d written by hand: every accepted connection needs its peer's,
- * and glibc's inet_ntop formats IPv4 with sprintf. size >= INET_ADDRSTRLEN. */
+/* a.b.c.d written by hand into out (at least INET_ADDRSTRLEN bytes): every
+ * accepted connection needs its peer's, and glibc's inet_ntop formats IPv4
+ * with sprintf. */
 static void ipv4_text(const uint8_t a[4], char *out)
 {
     for (int i = 0; i < 4; i++) {

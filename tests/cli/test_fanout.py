@@ -1056,6 +1056,25 @@ class Pipelining(unittest.TestCase):
         self.assertEqual({b["status"] for b in res["brokers"]}, {"ok"})
         self.assertEqual(log_events(1, "tls_established") - before, 2)
 
+    def test_a_scout_stopped_while_loading_its_ca_bundle_sends_nothing_blind(self):
+        # The system's CA bundle takes OpenSSL longer to load than the
+        # bootstrap takes, so the scout is usually stopped before its
+        # ApiVersions: that must not read as "served".
+        bundle = os.path.join(STATE["work"], "bundle.pem")
+        with open(bundle, "w") as out:
+            for path in ("/etc/ssl/certs/ca-certificates.crt", cert("ca.pem")):
+                if os.path.exists(path):
+                    with open(path) as f:
+                        out.write(f.read())
+        before = [log_events(n, "unknown_api_key") for n in (1, 2, 3)]
+        res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol", "SSL",
+                          "--ca", bundle, "--api-key", 1001)
+        self.assertEqual(res["pipeline_version"], -1)
+        self.assertTrue(res["scout_tls"])
+        self.assertEqual({b["status"] for b in res["brokers"]}, {"unsupported"})
+        time.sleep(0.2)
+        self.assertEqual([log_events(n, "unknown_api_key") for n in (1, 2, 3)], before)
+
     def test_the_scout_through_tls(self):
         res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol", "SSL",
                           "--ca", cert("ca.pem"))
