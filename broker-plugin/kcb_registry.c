@@ -322,16 +322,6 @@ static int intern_all(kcb_registry *reg, const char *const src[], const kcb_istr
     return kcb_intern_getv(&reg->strings, n, src, len, out);
 }
 
-static unsigned decimal_digits(unsigned v)
-{
-    unsigned n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
 /* v in decimal at p, no NUL; returns its length. */
 static size_t put_decimal(char *p, uint64_t v)
 {
@@ -348,8 +338,9 @@ static size_t put_decimal(char *p, uint64_t v)
 /* Apache Kafka's id: local:port-remote:port-processor-index, written by
  * hand since every accept makes one (snprintf's format parsing cost more
  * than the rest of the id). Returns its length, or 0 when it does not fit
- * in size with its NUL. */
-static size_t connection_id(char *id, size_t size, const kcb_accept_info *info, uint64_t seq)
+ * in size with its NUL; *peer_off is where the peer host starts in it. */
+static size_t connection_id(char *id, size_t size, const kcb_accept_info *info, uint64_t seq,
+                            size_t *peer_off)
 {
     const char *host[2] = {info->local_host, info->peer_host};
     size_t host_len[2] = {strlen(host[0]), strlen(host[1])};
@@ -360,6 +351,7 @@ static size_t connection_id(char *id, size_t size, const kcb_accept_info *info, 
     if (len >= size)
         return 0;
     char *p = id;
+    *peer_off = host_len[0] + 1 + num_len[0] + 1;
     for (int i = 0; i < 2; i++) {
         memcpy(p, host[i], host_len[i]);
         p += host_len[i];
@@ -395,7 +387,8 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
     /* The id's size bound keeps every length below 256, as kcb_rec stores
      * them. */
     char id[INET6_ADDRSTRLEN * 2 + 64];
-    size_t id_len = connection_id(id, sizeof id, info, seq);
+    size_t peer_off;
+    size_t id_len = connection_id(id, sizeof id, info, seq, &peer_off);
     if (id_len == 0) {
         if (errstr && errstr_size)
             snprintf(errstr, errstr_size, "address too long for a connection id");
@@ -413,9 +406,8 @@ kcb_conn *kcb_conn_accepted(kcb_registry *reg, const kcb_accept_info *info, char
     }
     memcpy(c + 1, id, id_len + 1);
     c->rec.id_len = (uint8_t)id_len;
-    /* The peer host follows "local:port-" in the id. */
     c->rec.local_len = (uint8_t)strlen(info->local_host);
-    c->rec.peer_off = (uint8_t)(c->rec.local_len + 2 + decimal_digits(info->local_port));
+    c->rec.peer_off = (uint8_t)peer_off;
     c->rec.peer_len = (uint8_t)strlen(info->peer_host);
     c->rec.listener = listener;
     bool v4;

@@ -67,12 +67,13 @@ int kc_run_ask(const kc_run *run, kc_result **results, size_t *n, char *errstr,
     if (rc && rc != KC_BAD_SETTINGS && strstr(errstr, "certificate verify failed") &&
         kc_scout_explain_tls(run->settings, o->bootstrap, why, sizeof why) == 0)
         snprintf(errstr, errstr_size, "cannot bootstrap from %s: %s", o->bootstrap, why);
-    if (rc || n_all == 0)
+    if (rc) {
         kc_fanout_prep_free(&prep);
-    if (rc)
         return rc == KC_BAD_SETTINGS ? KC_EXIT_USAGE : KC_EXIT_NO_ACCESS;
+    }
     if (n_all == 0) {
         snprintf(errstr, errstr_size, "bootstrap: the cluster's metadata lists no brokers");
+        kc_fanout_prep_free(&prep);
         kc_brokers_free(all, n_all);
         return KC_EXIT_NO_ACCESS;
     }

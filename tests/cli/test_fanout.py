@@ -1062,10 +1062,9 @@ class Pipelining(unittest.TestCase):
         # ApiVersions: that must not read as "served".
         bundle = os.path.join(STATE["work"], "bundle.pem")
         with open(bundle, "w") as out:
-            for path in ("/etc/ssl/certs/ca-certificates.crt", cert("ca.pem")):
-                if os.path.exists(path):
-                    with open(path) as f:
-                        out.write(f.read())
+            for path in ("/etc/ssl/certs/ca-certificates.crt", cert("ca.pem")):  # ca-certificates
+                with open(path) as f:
+                    out.write(f.read())
         before = [log_events(n, "unknown_api_key") for n in (1, 2, 3)]
         res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol", "SSL",
                           "--ca", bundle, "--api-key", 1001)
