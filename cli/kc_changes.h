@@ -49,6 +49,7 @@ typedef struct kc_changes {
     size_t n_appeared;
     const kc_seen **closed;
     size_t n_closed;
+    bool untracked; /* --summary: answers without rows have no changes to tell */
 } kc_changes;
 
 int kc_changes_diff(const kc_snapshot *prev, const kc_snapshot *cur, kc_changes *out);

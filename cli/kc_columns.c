@@ -213,9 +213,7 @@ static void g_key(const void *o, kc_value *v)
 static void g_connections(const void *o, kc_value *v)
 {
     const kc_group *g = GROUP(o);
-    /* A broker that did not answer has no count, not a count of 0. */
-    if (g->kind == KC_GROUP_BROKER && g->broker && g->broker->status != KC_OK &&
-        g->connections == 0)
+    if (kc_group_unknown(g))
         v->kind = KC_V_NULL;
     else
         v_int(v, g->connections);
@@ -223,6 +221,10 @@ static void g_connections(const void *o, kc_value *v)
 
 static void g_brokers(const void *o, kc_value *v)
 {
+    if (kc_group_unknown(GROUP(o))) {
+        v->kind = KC_V_NULL;
+        return;
+    }
     v->kind = KC_V_NODES;
     v->nodes = GROUP(o)->brokers;
     v->n = GROUP(o)->n_brokers;

@@ -800,6 +800,13 @@ void kc_conn_step(kc_conn *c, short revents)
              c->unconfirmed ? phase_names[PH_CONNECT] : phase_names[c->phase]);
 }
 
+void kc_conn_abort(kc_conn *c, const char *why)
+{
+    if (c->phase != PH_DONE)
+        fail(c, KC_ERROR, "%s during %s", why,
+             c->unconfirmed ? phase_names[PH_CONNECT] : phase_names[c->phase]);
+}
+
 void kc_conn_free(kc_conn *c)
 {
     if (!c)

@@ -43,6 +43,8 @@ int64_t kc_conn_deadline(const kc_conn *c);
 /* Advances after poll() reported revents (0 when only time passed); fails
  * the exchange once its deadline has passed. */
 void kc_conn_step(kc_conn *c, short revents);
+/* Ends the exchange now (unless done), failing it with why. */
+void kc_conn_abort(kc_conn *c, const char *why);
 void kc_conn_free(kc_conn *c);
 
 #endif

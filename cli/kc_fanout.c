@@ -56,6 +56,13 @@ static bool take(fanout *f, kc_conn **slot)
     size_t i = atomic_fetch_add(&f->next, 1);
     if (i >= f->n)
         return false;
+    if (kc_stopping(f->env.s)) {
+        /* Still counted as finished: the waiting thread counts to n. */
+        kc_result_fail(&f->results[i], KC_ERROR, "broker %d: not asked: interrupted",
+                       (int)f->brokers[i].node_id);
+        finished(f);
+        return true;
+    }
     kc_conn *c = kc_conn_start(&f->env, &f->brokers[i], &f->results[i]);
     if (!c || kc_conn_done(c)) {
         kc_conn_free(c);
@@ -87,10 +94,15 @@ static void run_loop(fanout *f, kc_conn **conns, struct pollfd *fds, size_t *pol
         }
         if (nfds == 0)
             return;
-        int rc = poll(fds, nfds, (int)(wait > 60000 ? 60000 : wait));
+        int64_t most = f->env.s->stop ? KC_STOP_POLL_MS : 60000;
+        int rc = poll(fds, nfds, (int)(wait > most ? most : wait));
+        bool stopping = kc_stopping(f->env.s);
         for (nfds_t j = 0; j < nfds; j++) {
             size_t k = polled[j];
-            kc_conn_step(conns[k], rc > 0 ? fds[j].revents : 0);
+            if (stopping)
+                kc_conn_abort(conns[k], "interrupted");
+            else
+                kc_conn_step(conns[k], rc > 0 ? fds[j].revents : 0);
             if (kc_conn_done(conns[k])) {
                 kc_conn_free(conns[k]);
                 conns[k] = NULL;

@@ -11,6 +11,7 @@
 
 #include "kcp_connections.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +43,19 @@ typedef struct kc_settings {
     int parallelism;             /* brokers asked at once; default 16 */
     const char *client_id;       /* "kafka-connections" */
     const char **librdkafka_props; /* extra key, value pairs for the bootstrap client; NULL-terminated */
+    /* Non-NULL: once *stop is non-zero (set from a signal handler), the
+     * bootstrap and the fan-out give up within KC_STOP_POLL_MS. */
+    const volatile sig_atomic_t *stop;
 } kc_settings;
+
+/* How long a stop request may wait to be seen. */
+#define KC_STOP_POLL_MS 200
+
+/* True when s asks to stop now. */
+static inline bool kc_stopping(const kc_settings *s)
+{
+    return s->stop && *s->stop;
+}
 
 /* One broker as Metadata describes it. */
 typedef struct kc_broker {

@@ -96,10 +96,16 @@ static void group(kc_buf *b, const kc_group *g, const char *key_name, bool with_
         kc_value k = {.kind = KC_V_NAME, .name = g->key};
         kc_value_json(b, &k);
     }
+    /* A broker that failed before any row: null, as in the other formats. */
+    bool unknown = kc_group_unknown(g);
     key(b, &first, "connections");
-    kc_buf_int(b, g->connections);
+    if (unknown)
+        kc_buf_puts(b, "null");
+    else
+        kc_buf_int(b, g->connections);
     key(b, &first, "brokers");
-    kc_value nodes = {.kind = KC_V_NODES, .nodes = g->brokers, .n = g->n_brokers};
+    kc_value nodes = {.kind = unknown ? KC_V_NULL : KC_V_NODES, .nodes = g->brokers,
+                      .n = g->n_brokers};
     kc_value_json(b, &nodes);
     if (with_principals) {
         key(b, &first, "principals");
@@ -200,7 +206,10 @@ void kc_output_json(kc_buf *b, const kc_view *v, const kc_output_opts *o)
                   "\"brokers_failed\":%zu,\"truncated\":%s}",
                   (long long)v->connections, v->n_principals, v->n_results, v->brokers_ok,
                   v->brokers_failed, v->truncated ? "true" : "false");
-    if (o->changes) {
+    if (o->changes && o->changes->untracked) {
+        key(b, &first, "changes");
+        kc_buf_puts(b, "null");
+    } else if (o->changes) {
         key(b, &first, "changes");
         kc_buf_puts(b, "{\"appeared\":");
         seen_list(b, o->changes->appeared, o->changes->n_appeared);

@@ -324,6 +324,29 @@ static int bad_option(char **argv, int next, int opt, char *errstr, size_t errst
 
 /* ---- the whole command line ------------------------------------------------------ */
 
+/* Options that take one value: given twice, which one was meant is a
+ * guess (a second --command-config would hide the first's errors), so it
+ * is an error, as with Kafka's own tools. */
+static bool single_valued(int c)
+{
+    return c >= OPT_BOOTSTRAP && c <= OPT_API_KEY && c != OPT_PRINCIPAL && c != OPT_LISTENER &&
+           c != OPT_CLIENT_ADDRESS && c != OPT_CLIENT_SOFTWARE && c != OPT_CLIENT_ID &&
+           c != OPT_BROKER && c != OPT_SUMMARY && c != OPT_EXPECT_NONE;
+}
+
+static uint64_t option_bit(int c)
+{
+    return (uint64_t)1 << (c - OPT_BOOTSTRAP);
+}
+
+static const char *option_name(int c)
+{
+    for (const struct option *o = long_options; o->name; o++)
+        if (o->val == c)
+            return o->name;
+    return "?";
+}
+
 static int parse_one(kc_options *o, int c, const char *arg, const char **sort,
                      const char **columns, bool *group_set, char *errstr, size_t errstr_size)
 {
@@ -456,6 +479,7 @@ int kc_options_parse(kc_options *o, int argc, char **argv, char *errstr, size_t 
     o->sort.column = -1;
     const char *sort = NULL, *columns = NULL;
     bool group_set = false;
+    uint64_t given = 0;
     int c;
     /* optind = 0 makes glibc start over, so the parser can run more than once. */
     optind = 0;
@@ -470,11 +494,26 @@ int kc_options_parse(kc_options *o, int argc, char **argv, char *errstr, size_t 
             return kc_errf(errstr, errstr_size, "option '%.*s' needs a value",
                         (int)strcspn(arg, "="), arg);
         }
+        if (single_valued(c)) {
+            if (given & option_bit(c))
+                return kc_errf(errstr, errstr_size, "option '--%s' is given more than once",
+                               option_name(c));
+            given |= option_bit(c);
+        }
         if (parse_one(o, c, optarg, &sort, &columns, &group_set, errstr, errstr_size))
             return -1;
     }
-    if (optind < argc)
+    if (optind < argc) {
+        /* "-X sasl.password= secret": the stray word may be the secret. */
+        const char *prev = optind > 1 ? argv[optind - 1] : "";
+        size_t n = strlen(prev);
+        if (n && prev[n - 1] == '=')
+            return kc_errf(errstr, errstr_size,
+                           "unexpected argument after '%.*s' (a space after '='? The argument "
+                           "is not shown: it may be a secret)",
+                           (int)strcspn(prev, "="), prev);
         return kc_errf(errstr, errstr_size, "unexpected argument '%s'", argv[optind]);
+    }
     if (o->help || o->version)
         return 0;
     return check_combination(o, group_set, sort, columns, errstr, errstr_size);

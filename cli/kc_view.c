@@ -530,6 +530,12 @@ static int group_cmp(const void *x, const void *y, void *ctx)
     return group_default_cmp(x, y);
 }
 
+bool kc_group_unknown(const kc_group *g)
+{
+    return g->kind == KC_GROUP_BROKER && g->broker && g->broker->status != KC_OK &&
+           g->connections == 0;
+}
+
 /* Adds an empty group for every broker that contributed nothing, so a
  * broker view lists failed and idle brokers too, and links each broker
  * group to its answer. */
@@ -559,9 +565,11 @@ static int add_broker_groups(builder *B, const kc_view *v, kc_group **groups, si
             memset(g, 0, sizeof *g);
             g->kind = KC_GROUP_BROKER;
             g->node_id = res->broker.node_id;
-            g->principals.known = true;
-            g->client_addresses.known = !v->opts.summary;
-            g->client_software.known = g->listeners.known = true;
+            /* A broker that failed before any row tells nothing, not "none". */
+            bool answered = res->status == KC_OK;
+            g->principals.known = answered;
+            g->client_addresses.known = answered && !v->opts.summary;
+            g->client_software.known = g->listeners.known = answered;
         }
         if (!g->broker)
             g->broker = res;

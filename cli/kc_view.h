@@ -70,6 +70,10 @@ typedef struct kc_group {
     kc_names principals, client_addresses, client_software, listeners;
 } kc_group;
 
+/* True for the group of a broker that failed before sending any row: its
+ * counts are unknown, not 0. */
+bool kc_group_unknown(const kc_group *g);
+
 /* A --sort choice: a column of the view's table and its direction. */
 typedef struct kc_sort {
     int column; /* index in the column table of the view (kc_columns.h); -1 = default order */

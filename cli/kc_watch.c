@@ -24,9 +24,10 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-/* Ctrl-C ends the loop after the current round; a second one, with the
- * default action restored, ends the process at once. No SA_RESTART, so
- * the sleep between rounds wakes up. */
+/* Ctrl-C ends the loop: a round under way gives up within
+ * KC_STOP_POLL_MS (kc_settings.stop) and is not shown; a second Ctrl-C,
+ * with the default action restored, ends the process at once. No
+ * SA_RESTART, so the sleep between rounds wakes up. */
 static void catch_signals(void)
 {
     struct sigaction sa;
@@ -84,7 +85,7 @@ static void draw_screen(const kc_run *run, const kc_view *v, const kc_changes *c
     *code = kc_run_print(run, v, KC_OUTPUT_TABLE, out, NULL);
     kc_buf_flush(out);
     kc_report_incomplete(stdout, v->results, v->n_results, &run->question);
-    if (ch) {
+    if (ch && !ch->untracked) {
         kc_buf_printf(out, "\nSince the previous refresh: %zu appeared, %zu closed\n",
                       ch->n_appeared, ch->n_closed);
         changes_list(out, '+', ch->appeared, ch->n_appeared);
@@ -93,13 +94,19 @@ static void draw_screen(const kc_run *run, const kc_view *v, const kc_changes *c
     kc_buf_flush(out);
 }
 
-int kc_watch(const kc_run *run)
+int kc_watch(const kc_run *given)
 {
+    kc_settings s = *given->settings;
+    s.stop = &interrupted;
+    kc_run stoppable = *given;
+    stoppable.settings = &s;
+    const kc_run *run = &stoppable;
     /* A screen for people; JSON lines for programs, or when asked. */
     bool tty = isatty(STDOUT_FILENO) && run->opts->output != KC_OUTPUT_JSON;
     kc_snapshot prev = {0};
     bool have_prev = false;
     int code = KC_EXIT_OK;
+    unsigned rounds = 0;
     kc_buf out = {.sink = stdout};
     catch_signals();
     while (!interrupted) {
@@ -107,6 +114,15 @@ int kc_watch(const kc_run *run)
         size_t n = 0;
         char err[1024] = "";
         int failed = kc_run_ask(run, &results, &n, err, sizeof err);
+        if (interrupted) {
+            /* Half an answer would show brokers as failed that were not;
+             * with no answer shown at all, there is no status to repeat. */
+            kc_run_free(results, n);
+            if (!rounds)
+                code = KC_EXIT_INCOMPLETE;
+            break;
+        }
+        rounds++;
         if (failed == KC_EXIT_USAGE) {
             /* Settings do not get better by asking again. */
             fprintf(stderr, KC_PROG "%s\n", err);
@@ -123,10 +139,12 @@ int kc_watch(const kc_run *run)
         } else {
             kc_view v;
             kc_snapshot cur = {0};
-            kc_changes ch = {0};
+            kc_changes ch = {.untracked = run->opts->summary};
             int rc = kc_run_view(run, results, n, &v, err, sizeof err);
-            rc = rc ? rc : kc_snapshot_take(&cur, &v);
-            rc = rc ? rc : kc_changes_diff(have_prev ? &prev : &cur, &cur, &ch);
+            if (!ch.untracked) {
+                rc = rc ? rc : kc_snapshot_take(&cur, &v);
+                rc = rc ? rc : kc_changes_diff(have_prev ? &prev : &cur, &cur, &ch);
+            }
             if (rc) {
                 fprintf(stderr, KC_PROG "%s\n", err[0] ? err : "out of memory");
                 code = KC_EXIT_INCOMPLETE;

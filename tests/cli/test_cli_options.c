@@ -129,6 +129,14 @@ static void test_every_usage_error_names_the_option_and_value(void **state)
         {ARGS(BS, "--api-key", "32768"),
          "--api-key: '32768' is not a whole number from 0 to 32767"},
         {ARGS(BS, "extra"), "unexpected argument 'extra'"},
+        {ARGS(BS, "-X", "sasl.password=", "extra"),
+         "unexpected argument after 'sasl.password' (a space after '='? The argument is not "
+         "shown: it may be a secret)"},
+        {ARGS(BS, "--timeout", "5", "--timeout", "6"), "option '--timeout' is given more than once"},
+        {ARGS(BS, "--command-config", "a.properties", "--command-config=b.properties"),
+         "option '--command-config' is given more than once"},
+        {ARGS("--bootstrap-server", "127.0.0.1:1", BS),
+         "option '--bootstrap-server' is given more than once"},
         {ARGS(BS, "--summary", "--group-by", "none"),
          "--summary cannot be combined with --group-by none (summaries carry counts by "
          "principal, broker, listener and client software)"},
@@ -169,6 +177,8 @@ static void test_errors_never_echo_a_possible_secret(void **state)
         ARGS(BS, "--sasl-password=hunter2"),
         ARGS(BS, "-X", "hunter2"),
         ARGS(BS, "--pass=hunter2"),
+        ARGS(BS, "-X", "sasl.password=", "hunter2"),
+        ARGS(BS, "-Xsasl.password=", "hunter2"),
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kc_options o;

@@ -290,17 +290,28 @@ static void test_json_watch_changes(void **state)
     cluster(&f);
     kc_seen gone = {3, "id-9", "User:eve", "10.9.9.9", 5555, "kcat/1.7.1"};
     const kc_seen *closed[] = {&gone};
-    kc_changes ch = {NULL, 0, closed, 1};
+    kc_changes ch = {NULL, 0, closed, 1, false};
     char *json = render(&f, KC_OUTPUT_JSON, KC_GROUP_BROKER, false, NULL, &ch);
     expect_python("import json, sys\n"
                   "d = json.load(open(sys.argv[1]))\n"
                   "print(d['changes'])\n"
-                  "print(d['group_by'], [(g['key'], g['connections']) for g in d['groups']])\n",
+                  "print(d['group_by'], [(g['key'], g['connections']) for g in d['groups']])\n"
+                  "print(d['groups'][2])\n",
                   json,
                   "{'appeared': [], 'closed': [{'node_id': 3, 'connection_id': 'id-9', "
                   "'principal': 'User:eve', 'client_host': '10.9.9.9', 'client_port': 5555, "
                   "'client_software': 'kcat/1.7.1'}]}\n"
-                  "broker [(0, 2), (1, 1), (2, 0)]\n");
+                  "broker [(0, 2), (1, 1), (2, None)]\n"
+                  "{'key': 2, 'connections': None, 'brokers': None, 'principals': None, "
+                  "'client_addresses': None, 'client_software': None, 'listeners': None}\n");
+    free(json);
+    /* Summaries list no connection: changes cannot be told, not "none". */
+    ch.untracked = true;
+    json = render(&f, KC_OUTPUT_JSON, KC_GROUP_PRINCIPAL, false, NULL, &ch);
+    expect_python("import json, sys\n"
+                  "d = json.load(open(sys.argv[1]))\n"
+                  "print('changes' in d, d['changes'])\n",
+                  json, "True None\n");
     free(json);
     fx_free(&f);
 }

@@ -156,6 +156,23 @@ def ssl_config(cluster):
         "ssl.truststore.location=" + cluster.ca_path])
 
 
+def interrupt_watch(test, argv, after_s):
+    """Starts `argv` (a --watch run), sends SIGINT after after_s seconds
+    and returns (exit status, seconds from the signal to the exit, stdout,
+    stderr). Ctrl-C must end a refresh under way, not wait for --timeout."""
+    p = kcluster.spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    try:
+        time.sleep(after_s)
+        test.assertIsNone(p.poll(), "the run ended before the signal")
+        p.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        out, err = p.communicate(timeout=RUN_TIMEOUT_S)
+        return p.returncode, time.monotonic() - signalled, out.decode(), err.decode()
+    finally:
+        kcluster.stop_process(p, 5)
+
+
 class CliCase(unittest.TestCase):
     """Running the program; every run is checked for leaked passwords."""
 
@@ -172,7 +189,9 @@ class CliCase(unittest.TestCase):
             config = self.config
         if config:
             argv += ["--command-config", config]
-        argv += ["--timeout", "10000"] + list(args)
+        if "--timeout" not in args:  # given once: a second one is a usage error
+            argv += ["--timeout", "10000"]
+        argv += list(args)
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         out, err = p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
         shown = " ".join(a if a not in SECRETS else "***" for a in argv[1:])
@@ -799,6 +818,22 @@ class ConnectedCluster(CliCase):
 
     # ---- watch ---------------------------------------------------------------------------
 
+    def test_watch_ctrl_c_ends_a_refresh_waiting_for_a_frozen_broker(self):
+        first, _, node = sorted(self.cluster.nodes, key=lambda n: n.id)
+        # Bootstrapped from a broker that answers: the wait is the fan-out's.
+        argv = [cli_path(), "--bootstrap-server", first.bootstrap("SASL_SSL"),
+                "--command-config", self.config, "--watch", "1", "--timeout", "20000"]
+        os.kill(node.proc.pid, signal.SIGSTOP)
+        try:
+            # The broker's kernel still completes the TCP handshake: the
+            # first refresh waits for its answer until SIGINT.
+            rc, took, out, err = interrupt_watch(self, argv, 3)
+        finally:
+            os.kill(node.proc.pid, signal.SIGCONT)
+        self.assertLess(took, 2, err)
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(out, "")  # no refresh was shown: half an answer is not one
+
     def test_watch_shows_a_connection_appear_and_close(self):
         self.settled()
         argv = [cli_path(), "--bootstrap-server", self.cluster.bootstrap("SASL_SSL"),
@@ -960,6 +995,14 @@ class NoBootstrapServer(unittest.TestCase):
         self.assertEqual(err.count("note: no bootstrap server"), 1, err)
         self.assertIn("kafka-connections: cannot bootstrap from %s: no Metadata within 6000 ms: " % server,
                       err)
+        # Ctrl-C while --watch waits for its first bootstrap: it ends at
+        # once, and with nothing shown the status is "incomplete".
+        rc, took, out, err = interrupt_watch(
+            self, [cli_path(), "--bootstrap-server", server, "--timeout", "20000", "--watch", "5"], 1.5)
+        self.assertEqual(rc, 3, err)
+        self.assertLess(took, 2, err)
+        self.assertEqual(out, "")
+        self.assertNotIn("cannot bootstrap", err)
         # A short --timeout ends before a note would help.
         r = subprocess.run([cli_path(), "--bootstrap-server", server, "--timeout", "1500"],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_TIMEOUT_S)
