@@ -95,6 +95,7 @@ int kcb_filter_compile(kcb_filter *f, const kcp_describe_connections_request *re
     f->n_listeners = req->listeners.n;
     f->client_ids = req->client_ids.v;
     f->n_client_ids = req->client_ids.n;
+    f->exclude_client_id = req->exclude_client_id;
 
     f->n_addresses = req->client_addresses.n;
     if (f->n_addresses > 0) {
@@ -159,7 +160,10 @@ bool kcb_filter_match(const kcb_filter *f, const kcb_rec *r)
         return false;
     if (f->n_listeners >= 0 && !any_is(f->listeners, f->n_listeners, kcb__istr_view(r->listener, KCP_STR_NULL)))
         return false;
-    if (f->n_client_ids >= 0 && !any_is(f->client_ids, f->n_client_ids, kcb__istr_view(r->client_id, KCP_STR_NULL)))
+    kcp_str client_id = kcb__istr_view(r->client_id, KCP_STR_NULL);
+    if (f->n_client_ids >= 0 && !any_is(f->client_ids, f->n_client_ids, client_id))
+        return false;
+    if (f->exclude_client_id.len >= 0 && str_is(f->exclude_client_id, client_id))
         return false;
     if (f->min_idle_ms >= 0 &&
         f->now_ms - atomic_load_explicit(&r->last_activity, memory_order_relaxed) < f->min_idle_ms)

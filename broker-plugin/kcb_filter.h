@@ -21,6 +21,7 @@ typedef struct kcb_filter {
     kcp_str own_principal;      /* restricted view; len < 0: unrestricted */
     const kcp_str *listeners;   int32_t n_listeners;
     const kcp_str *client_ids;  int32_t n_client_ids;
+    kcp_str exclude_client_id;  /* len < 0: none */
     kcb_cidr *addresses;        int32_t n_addresses;
     kcb_software *software;     int32_t n_software;
     uint8_t state_mask;         /* bit per enum kcb_state */

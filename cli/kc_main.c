@@ -165,6 +165,9 @@ int main(int argc, char **argv)
         if (generated) {
             unique_client_id(client_id, sizeof client_id);
             cfg.s.client_id = client_id;
+            /* Unique to the run: the brokers leave every connection of it
+             * out of the rows, counts and summaries. */
+            req.exclude_client_id = kcp_str_c(client_id);
         }
         kc_run run = {
             .opts = &o,
@@ -179,12 +182,12 @@ int main(int argc, char **argv)
             },
             .generated_client_id = generated,
         };
-        if (run.question.expect_none && run.question.summary &&
+        if (run.question.expect_none && run.question.summary && !generated &&
             kc_question_may_count_self(&run.question))
-            code = usage_error("--summary counts this tool's own connections (one per broker), so "
-                               "--expect-none with --summary would always fail for your own "
-                               "principal: name other principals with --principal, or leave out "
-                               "--summary");
+            code = usage_error("--summary counts this tool's own connections (one per broker) when "
+                               "client.id is set, so --expect-none with --summary would always "
+                               "fail for your own principal: name other principals with "
+                               "--principal, leave out --summary, or leave client.id unset");
         else
             code = o.watch_s ? kc_watch(&run) : run_once(&run);
     }

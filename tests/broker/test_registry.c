@@ -443,6 +443,12 @@ static void f_sw_name(kcp_describe_connections_request *r, kcp_arena *a) { test_
 static void f_sw_ver(kcp_describe_connections_request *r, kcp_arena *a) { test_strs(&r->client_software.v, &r->client_software.n, a, "librdkafka/2.0.2", NULL); }
 static void f_sw_unknown(kcp_describe_connections_request *r, kcp_arena *a) { test_strs(&r->client_software.v, &r->client_software.n, a, "unknown", NULL); }
 static void f_client_id(kcp_describe_connections_request *r, kcp_arena *a) { test_strs(&r->client_ids.v, &r->client_ids.n, a, "a1", "c2", NULL); }
+static void f_exclude(kcp_describe_connections_request *r, kcp_arena *a) { (void)a; r->exclude_client_id = kcp_str_c("a1"); }
+static void f_exclude_listed(kcp_describe_connections_request *r, kcp_arena *a)
+{
+    f_client_id(r, a);
+    r->exclude_client_id = kcp_str_c("c2");
+}
 static void f_idle(kcp_describe_connections_request *r, kcp_arena *a) { (void)a; r->min_idle_ms = 5000; }
 static void f_empty_list(kcp_describe_connections_request *r, kcp_arena *a) { r->principals.n = 0; (void)a; }
 static void f_combined(kcp_describe_connections_request *r, kcp_arena *a)
@@ -471,6 +477,10 @@ static void each_filter_alone_and_combined(void **state)
     assert_int_equal(count_matching(e, f_sw_ver), 2);
     assert_int_equal(count_matching(e, f_sw_unknown), 2);
     assert_int_equal(count_matching(e, f_client_id), 2);
+    /* Excluded by client id: out of the rows and TotalCount; a connection
+     * that sent no client id is not excluded. */
+    assert_int_equal(count_matching(e, f_exclude), 5);
+    assert_int_equal(count_matching(e, f_exclude_listed), 1);
     assert_int_equal(count_matching(e, f_idle), 4); /* last activity <= 5000 at now 10000 */
     assert_int_equal(count_matching(e, f_empty_list), 0);
     assert_int_equal(count_matching(e, f_states), 0);
@@ -589,6 +599,16 @@ static void summary_equals_counts_of_rows(void **state)
         kcp_describe_connections_request_free(&q);
     }
     assert_int_equal(sum, 6);
+    test_page_free(&p);
+
+    /* An excluded client id is left out of the summaries too: alice's
+     * "a1" connection goes, her other one stays. */
+    req.exclude_client_id = kcp_str_c("a1");
+    test_describe_req(e, ADMIN, &req, &p);
+    assert_int_equal(p.resp.total_count, 5);
+    for (int i = 0; i < p.resp.summaries.n; i++)
+        if (kcp_str_eq(p.resp.summaries.v[i].principal, kcp_str_c("User:alice")))
+            assert_int_equal(p.resp.summaries.v[i].connections, 1);
     test_page_free(&p);
     kcp_describe_connections_request_free(&req);
 }

@@ -445,6 +445,10 @@ class ConnectedCluster(CliCase):
         self.assertEqual(collections.Counter(c.node_id for c in listed),
                          {n: min(limit, k) for n, k in per_node.items()})
         self.assertEqual(got["totals"]["truncated"], max(per_node.values()) > limit)
+        # The brokers leave the tool's own connections out of their counts
+        # too (ExcludeClientId): each count is exactly what the clients hold.
+        self.assertEqual({b["node_id"]: b["total_count"] for b in got["brokers"]},
+                         {n.id: per_node[n.id] for n in self.cluster.nodes})
         # CSV has no place for it: stderr names each broker cut short.
         _, out, err = self.run_cli("--output", "csv", "--limit", str(limit), "--group-by", "none",
                                    *args, rc=0)
@@ -460,12 +464,8 @@ class ConnectedCluster(CliCase):
         for limit in (1, most - 1, most, most + 1, 1000):
             with self.subTest(limit=limit):
                 self.check_limit(truth, limit)
-        # The tool's own connections (SASL_SSL) do not match: every
-        # broker's count is exactly what the clients hold.
         sasl_plaintext = {c for c in truth if c.listener == "SASL_PLAINTEXT"}
-        got, per_node = self.check_limit(sasl_plaintext, 1, "--listener", "SASL_PLAINTEXT")
-        self.assertEqual({b["node_id"]: b["total_count"] for b in got["brokers"]},
-                         {n.id: per_node[n.id] for n in self.cluster.nodes})
+        self.check_limit(sasl_plaintext, 1, "--listener", "SASL_PLAINTEXT")
 
     def test_filter_broker(self):
         self.settled()
@@ -611,10 +611,8 @@ class ConnectedCluster(CliCase):
         for c in truth:
             want[c.principal].add(c)
         principals = {p["principal"]: p for p in got["principals"]}
-        # Summaries carry no client ids: the tool's own connection to each
-        # broker is counted, under the caller's principal.
-        admin = principals.pop("User:admin")
-        self.assertEqual((admin["connections"], admin["brokers"]), (3, [1, 2, 3]))
+        # The brokers leave the tool's own connections out (its client id
+        # is unique to the run): no User:admin.
         self.assertEqual(set(principals), set(want))
         for name, conns in want.items():
             p = principals[name]
@@ -622,14 +620,14 @@ class ConnectedCluster(CliCase):
             self.assertEqual(p["brokers"], sorted({c.node_id for c in conns}), name)
             self.assertIsNone(p["client_addresses"], name)
             self.assertEqual(p["client_software"], sorted({c.software for c in conns}), name)
-        self.assertEqual(got["totals"]["connections"], len(truth) + 3)
+        self.assertEqual(got["totals"]["connections"], len(truth))
         only = self.json_of("--summary", "--principal", "alice", "--principal", "bob")
         self.assertEqual({p["principal"]: p["connections"] for p in only["principals"]},
                          {k: len(want[k]) for k in ("User:alice", "User:bob")})
         rows = self.csv_of("--summary")
         self.assertEqual(rows[0][:2], ["principal", "connections"])
         self.assertEqual({(r[0], int(r[1])) for r in rows[1:]},
-                         {(k, len(v)) for k, v in want.items()} | {("User:admin", 3)})
+                         {(k, len(v)) for k, v in want.items()})
         self.run_cli("--summary", "--principal", "alice", "--expect-none", rc=1)
         self.run_cli("--summary", "--principal", "nobody", "--expect-none", rc=0)
 
@@ -681,9 +679,15 @@ class ConnectedCluster(CliCase):
                 self.check_usage_error([flag, value], flag, value)
         self.check_usage_error(["--summary", "--limit", "3"], "--limit", "--summary")
         self.check_usage_error(["-X", "no-equals-sign"], "-X")
-        # Its own connections are in every summary: the check could never pass.
-        self.check_usage_error(["--summary", "--expect-none"], "--summary", "--expect-none")
-        self.check_usage_error(["--summary", "--expect-none", "--principal", "admin"], "--summary")
+        # With client.id set, its own connections are in every summary (they
+        # cannot be told from other clients with that id): the check could
+        # never pass.
+        self.check_usage_error(["-X", "client.id=ops", "--summary", "--expect-none"], "--summary",
+                               "--expect-none", "client.id")
+        self.check_usage_error(["-X", "client.id=ops", "--summary", "--expect-none", "--principal",
+                                "admin"], "--summary")
+        # With its own client id, unique to the run, the brokers leave them out.
+        self.run_cli("--summary", "--expect-none", "--principal", "admin", rc=0)
         # Settings librdkafka refuses before connecting are settings errors.
         self.check_usage_error(["-X", "ssl.ca.location=" + self.plain_config], "ssl.ca.location")
         self.check_usage_error(["-X", "sasl.password="], "password is empty")
