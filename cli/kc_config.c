@@ -199,6 +199,25 @@ static int set_verification(kc_config *c, const prop *p, const char *key, const 
     return kc_errf(errstr, errstr_size, "%s: '%s' is not true or false", key, value);
 }
 
+/* librdkafka security settings that its bootstrap connection would obey
+ * and the tool's own connection to each broker would not: refused, or the
+ * two would check brokers differently. */
+static int set_bootstrap_only(kc_config *c, const prop *p, const char *key, const char *value,
+                              char *errstr, size_t errstr_size)
+{
+    (void)c;
+    (void)p;
+    (void)value; /* may be a key */
+    const char *instead = strcmp(key, "ssl.ca.pem") == 0            ? " (give a file: ssl.ca.location)"
+                          : strcmp(key, "ssl.certificate.pem") == 0 ? " (give a file: ssl.certificate.location)"
+                          : strcmp(key, "ssl.key.pem") == 0         ? " (give a file: ssl.key.location)"
+                                                                    : "";
+    return kc_errf(errstr, errstr_size,
+                   "%s is not supported: librdkafka would apply it to the bootstrap connection "
+                   "only, not to this tool's own connection to each broker%s",
+                   key, instead);
+}
+
 #define FIELD(f) offsetof(kc_config, f)
 
 static const prop props[] = {
@@ -229,6 +248,11 @@ static const prop props[] = {
     {{"metadata.broker.list", NULL}, set_ignored, 0, false},
     {{"ssl.endpoint.identification.algorithm", NULL}, set_identification, 0, false},
     {{"enable.ssl.certificate.verification", NULL}, set_verification, 0, false},
+    {{"ssl.ca.pem", "ssl.certificate.pem"}, set_bootstrap_only, 0, true},
+    {{"ssl.key.pem", "ssl.crl.location"}, set_bootstrap_only, 0, true},
+    {{"ssl.curves.list", "ssl.sigalgs.list"}, set_bootstrap_only, 0, false},
+    {{"ssl.engine.location", "ssl.engine.id"}, set_bootstrap_only, 0, false},
+    {{"ssl.providers", "ssl.ca.certificate.stores"}, set_bootstrap_only, 0, false},
     {{"client.id", NULL}, set_string, FIELD(client_id), false},
 };
 

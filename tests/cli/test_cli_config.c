@@ -305,6 +305,16 @@ static void test_every_settings_error_names_the_property(void **state)
          "-X enable.ssl.certificate.verification=false is not supported: kafka-connections always "
          "verifies broker certificates (give their CA with ssl.ca.location or "
          "ssl.truststore.location)"},
+        /* librdkafka would use these for the bootstrap connection only. */
+        {ARGS("ssl.ca.pem=-----BEGIN CERTIFICATE-----"),
+         "-X ssl.ca.pem is not supported: librdkafka would apply it to the bootstrap connection "
+         "only, not to this tool's own connection to each broker (give a file: ssl.ca.location)"},
+        {ARGS("ssl.key.pem=hunter2"),
+         "-X ssl.key.pem is not supported: librdkafka would apply it to the bootstrap connection "
+         "only, not to this tool's own connection to each broker (give a file: ssl.key.location)"},
+        {ARGS("ssl.crl.location=/etc/crl.pem"),
+         "-X ssl.crl.location is not supported: librdkafka would apply it to the bootstrap "
+         "connection only, not to this tool's own connection to each broker"},
         {ARGS("enable.ssl.certificate.verification=maybe"),
          "-X enable.ssl.certificate.verification: 'maybe' is not true or false"},
         {ARGS("sasl.jaas.config=" PLAIN_MODULE " required username=a;"),
