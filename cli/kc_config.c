@@ -7,6 +7,7 @@
 #include "kc_config.h"
 
 #include "kc_jaas.h"
+#include "kc_net.h"
 #include "kc_text.h"
 #include "kcp_properties.h"
 
@@ -323,21 +324,51 @@ void kc_config_init(kc_config *c)
     c->verify_hostname = -1;
 }
 
+/* Remembers where key, just set, was given. */
+static void note_origin(kc_config *c, int setting, const char *key)
+{
+    kc_origin *o = &c->origin[setting];
+    kc_fmt(o->name, sizeof o->name, "%s", key);
+    if (c->loading)
+        kc_fmt(o->where, sizeof o->where, "%s:%u", c->loading, c->line);
+    else
+        kc_fmt(o->where, sizeof o->where, "-X");
+}
+
+static void note_origins(kc_config *c, const prop *p, const char *key)
+{
+    const char *name = p->names[0];
+    if (p->set == set_mechanism)
+        note_origin(c, KC_SET_MECHANISM, key);
+    else if (p->set == set_jaas)
+        note_origin(c, KC_SET_JAAS, key);
+    else if (p->field == FIELD(ssl_ca) && p->set == set_string)
+        note_origin(c, KC_SET_CA, key);
+    else if (p->set == set_keystore || strcmp(name, "ssl.certificate.location") == 0)
+        note_origin(c, KC_SET_CERT, key);
+    if (p->set == set_keystore || strcmp(name, "ssl.key.location") == 0)
+        note_origin(c, KC_SET_KEY, key);
+}
+
 int kc_config_set(kc_config *c, const char *key, const char *value, char *errstr,
                   size_t errstr_size)
 {
     if (!*key)
         return kc_errf(errstr, errstr_size, "empty property name");
     const prop *p = find_prop(key);
-    if (p)
-        return p->set(c, p, key, value, errstr, errstr_size);
-    return set_rdkafka(c, key, value, errstr, errstr_size);
+    if (!p)
+        return set_rdkafka(c, key, value, errstr, errstr_size);
+    int rc = p->set(c, p, key, value, errstr, errstr_size);
+    if (rc == 0)
+        note_origins(c, p, key);
+    return rc;
 }
 
 /* Kafka trims every value it reads from a file (ConfigDef), so do we. */
-static int set_from_file(void *opaque, const char *key, const char *value, char *errstr,
-                         size_t errstr_size)
+static int set_from_file(void *opaque, unsigned line, const char *key, const char *value,
+                         char *errstr, size_t errstr_size)
 {
+    ((kc_config *)opaque)->line = line;
     size_t n = strlen(value);
     while (n && (unsigned char)value[n - 1] <= ' ')
         n--;
@@ -353,7 +384,10 @@ static int set_from_file(void *opaque, const char *key, const char *value, char 
 
 int kc_config_load(kc_config *c, const char *path, char *errstr, size_t errstr_size)
 {
-    return kcp_properties_load(path, set_from_file, c, errstr, errstr_size);
+    c->loading = path;
+    int rc = kcp_properties_load(path, set_from_file, c, errstr, errstr_size);
+    c->loading = NULL;
+    return rc;
 }
 
 int kc_config_set_arg(kc_config *c, const char *arg, char *errstr, size_t errstr_size)
@@ -373,12 +407,59 @@ int kc_config_set_arg(kc_config *c, const char *arg, char *errstr, size_t errstr
     return rc;
 }
 
-/* A file the network side will open: a missing one is a configuration
- * error now rather than one failure per broker later. */
-static int check_readable(const char *what, const char *path, char *errstr, size_t errstr_size)
+/* "FILE:LINE: NAME" or "-X NAME" for a setting given, name otherwise. */
+static const char *given_as(const kc_config *c, int setting, const char *name, char *buf,
+                            size_t size)
 {
-    if (path && access(path, R_OK) != 0)
-        return kc_errf(errstr, errstr_size, "%s: %s: %s", what, path, strerror(errno));
+    const kc_origin *o = &c->origin[setting];
+    if (!o->where[0])
+        kc_fmt(buf, size, "%s", name);
+    else if (strcmp(o->where, "-X") == 0)
+        kc_fmt(buf, size, "-X %s", o->name);
+    else
+        kc_fmt(buf, size, "%s: %s", o->where, o->name);
+    return buf;
+}
+
+/* How much of a file is searched for PEM markers: a certificate bundle
+ * names its first one at once, a key file in its first lines. */
+#define PEM_SNIFF_BYTES (64 * 1024)
+
+/* A file the TLS side will load, checked now so that the error names the
+ * setting as the operator wrote it: readable, PEM (a Java keystore is
+ * not, and OpenSSL's complaint about it would name librdkafka's property),
+ * and for the key, its password given if it is encrypted. */
+static int check_pem_file(const kc_config *c, int setting, const char *name, const char *path,
+                          char *errstr, size_t errstr_size)
+{
+    char who[400];
+    if (!path)
+        return 0;
+    given_as(c, setting, name, who, sizeof who);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return kc_errf(errstr, errstr_size, "%s: %s: %s", who, path, strerror(errno));
+    char *text = malloc(PEM_SNIFF_BYTES);
+    if (!text) {
+        fclose(f);
+        return kc_errf(errstr, errstr_size, "out of memory");
+    }
+    size_t n = fread(text, 1, PEM_SNIFF_BYTES, f);
+    bool dir = n == 0 && ferror(f) && errno == EISDIR;
+    fclose(f);
+    bool pem = memmem(text, n, "-----BEGIN ", 11) != NULL;
+    bool encrypted = memmem(text, n, "ENCRYPTED", 9) != NULL;
+    free(text);
+    if (dir && setting == KC_SET_CA)
+        return 0; /* a directory of hashed CA certificates (c_rehash) */
+    if (!pem)
+        return kc_errf(errstr, errstr_size,
+                       "%s: %s: not a PEM file (a JKS or PKCS12 store? Only PEM is read: "
+                       "convert it with keytool and openssl)",
+                       who, path);
+    if (setting == KC_SET_KEY && encrypted && !c->ssl_key_password)
+        return kc_errf(errstr, errstr_size,
+                       "%s: %s: the private key is encrypted: set ssl.key.password", who, path);
     return 0;
 }
 
@@ -404,11 +485,16 @@ int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size)
                            what);
         }
         bool scram = strncmp(c->sasl_mechanism, "SCRAM-", 6) == 0;
-        if (c->jaas_module && (c->jaas_module == KC_JAAS_SCRAM) != scram)
-            return kc_errf(errstr, errstr_size,
-                        "sasl.jaas.config: %s does not match sasl.mechanism=%s (use %s)",
-                        scram ? "PlainLoginModule" : "ScramLoginModule", c->sasl_mechanism,
-                        scram ? "ScramLoginModule" : "PlainLoginModule");
+        if (c->jaas_module && (c->jaas_module == KC_JAAS_SCRAM) != scram) {
+            char jaas[400];
+            const kc_origin *m = &c->origin[KC_SET_MECHANISM];
+            return kc_errf(errstr, errstr_size, "%s: %s does not match %s=%s%s%s%s (use %s)",
+                           given_as(c, KC_SET_JAAS, "sasl.jaas.config", jaas, sizeof jaas),
+                           scram ? "PlainLoginModule" : "ScramLoginModule",
+                           m->name[0] ? m->name : "sasl.mechanism", c->sasl_mechanism,
+                           m->where[0] ? " (" : "", m->where, m->where[0] ? ")" : "",
+                           scram ? "ScramLoginModule" : "PlainLoginModule");
+        }
     } else if (c->sasl_mechanism || c->sasl_username || c->sasl_password) {
         /* Credentials that would silently go unused usually mean a missing
          * security.protocol: connecting anonymously instead would answer
@@ -423,9 +509,11 @@ int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size)
             return kc_errf(errstr, errstr_size, "%s",
                         c->ssl_cert ? "ssl.certificate.location needs ssl.key.location"
                                     : "ssl.key.location needs ssl.certificate.location");
-        if (check_readable("ssl.truststore.location", c->ssl_ca, errstr, errstr_size) ||
-            check_readable("ssl.certificate.location", c->ssl_cert, errstr, errstr_size) ||
-            check_readable("ssl.key.location", c->ssl_key, errstr, errstr_size))
+        if (check_pem_file(c, KC_SET_CA, "ssl.truststore.location", c->ssl_ca, errstr,
+                           errstr_size) ||
+            check_pem_file(c, KC_SET_CERT, "ssl.certificate.location", c->ssl_cert, errstr,
+                           errstr_size) ||
+            check_pem_file(c, KC_SET_KEY, "ssl.key.location", c->ssl_key, errstr, errstr_size))
             return -1;
     }
     /* Not an error, unlike unused SASL credentials: Kafka clients share

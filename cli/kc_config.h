@@ -34,6 +34,17 @@
 /* Kafka's security protocol ids, as kc_settings.security_protocol holds them. */
 enum kc_security_protocol { KC_PLAINTEXT = 0, KC_SSL = 1, KC_SASL_PLAINTEXT = 2, KC_SASL_SSL = 3 };
 
+/* Settings whose errors are found only once every property is read
+ * (kc_config_finish), and so need to be told where they were given. */
+enum kc_setting { KC_SET_MECHANISM, KC_SET_JAAS, KC_SET_CA, KC_SET_CERT, KC_SET_KEY, KC_SET_N };
+
+/* Where a setting was given: its name as written, and "FILE:LINE" or "-X"
+ * (empty when never given). */
+typedef struct kc_origin {
+    char name[64];
+    char where[320];
+} kc_origin;
+
 typedef struct kc_config {
     kc_settings s; /* filled by kc_config_finish(); points into this struct */
     int security_protocol; /* -1 until set */
@@ -47,6 +58,9 @@ typedef struct kc_config {
     char **ignored; /* names of Java client settings accepted without effect */
     size_t n_ignored;
     bool tls_unused; /* set by kc_config_finish: ssl.* files given, TLS not used */
+    kc_origin origin[KC_SET_N];
+    const char *loading; /* the file kc_config_load() reads; NULL for -X */
+    unsigned line;       /* the line of the property being read from it */
 } kc_config;
 
 void kc_config_init(kc_config *c);
@@ -60,8 +74,11 @@ int kc_config_load(kc_config *c, const char *path, char *errstr, size_t errstr_s
 int kc_config_set_arg(kc_config *c, const char *arg, char *errstr, size_t errstr_size);
 /* Checks the combination and fills c->s (defaults: api key 1000, timeout
  * 30000 ms, parallelism 16, client id "kafka-connections", hostname
- * verification on); sets c->tls_unused for the caller to mention. Returns
- * 0, or -1 with errstr naming the property. */
+ * verification on); sets c->tls_unused for the caller to mention. Checks
+ * that the ssl.* files are readable PEM (a Java keystore is not) and that
+ * an encrypted key has its password. Returns 0, or -1 with errstr naming
+ * the property as written and where: "FILE:LINE: KEY: cause" or
+ * "-X KEY: cause". */
 int kc_config_finish(kc_config *c, char *errstr, size_t errstr_size);
 /* Frees every string, wiping the secrets; safe to call twice. */
 void kc_config_free(kc_config *c);

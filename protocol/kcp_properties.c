@@ -266,8 +266,8 @@ static long unescape(char *s, size_t n, const char **why)
  * Properties does: the key ends at the first unescaped '=', ':' or
  * whitespace, then whitespace, at most one '=' or ':' and whitespace again
  * are skipped. Both are unescaped in place and handed to fn. */
-static int split_and_emit(char *line, size_t len, kcp_properties_fn fn, void *opaque,
-                          char *errstr, size_t errstr_size)
+static int split_and_emit(char *line, size_t len, unsigned first, kcp_properties_fn fn,
+                          void *opaque, char *errstr, size_t errstr_size)
 {
     size_t k = 0, v;
     bool escaped = false, sep = false;
@@ -295,7 +295,7 @@ static int split_and_emit(char *line, size_t len, kcp_properties_fn fn, void *op
         snprintf(errstr, errstr_size, "%s", why);
         return -1;
     }
-    return fn(opaque, line, line + v, errstr, errstr_size);
+    return fn(opaque, first, line, line + v, errstr, errstr_size);
 }
 
 /* ---- API --------------------------------------------------------------- */
@@ -320,7 +320,7 @@ int kcp_properties_parse(const char *name, const char *text, size_t len, kcp_pro
     int rc;
     while ((rc = next_line(&c, &first, &line)) == 1) {
         char why[1024] = "";
-        if (split_and_emit(line.s, line.len, fn, opaque, why, sizeof why)) {
+        if (split_and_emit(line.s, line.len, first, fn, opaque, why, sizeof why)) {
             snprintf(errstr, errstr_size, "%s:%u: %s", name, first, why);
             explicit_bzero(why, sizeof why);
             break;

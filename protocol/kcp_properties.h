@@ -20,11 +20,13 @@
 #define KCP_PROPERTIES_MAX_BYTES (1u << 20)
 
 /* Called once per property, in file order (a repeated key is called again:
- * last one wins, as in Properties). key and value are NUL-terminated and
- * valid only during the call: they are wiped afterwards, since values can
- * be passwords. Returns 0, or -1 after writing the cause into errstr. */
-typedef int (*kcp_properties_fn)(void *opaque, const char *key, const char *value, char *errstr,
-                                 size_t errstr_size);
+ * last one wins, as in Properties), with the line the property starts on,
+ * so that later checks can say where a value came from. key and value are
+ * NUL-terminated and valid only during the call: they are wiped afterwards,
+ * since values can be passwords. Returns 0, or -1 after writing the cause
+ * into errstr. */
+typedef int (*kcp_properties_fn)(void *opaque, unsigned line, const char *key, const char *value,
+                                 char *errstr, size_t errstr_size);
 
 /* Parses text[0..len) (not NUL-terminated). Returns 0, or -1 with errstr as
  * "NAME:LINE: cause", NAME being name and LINE the line the property starts

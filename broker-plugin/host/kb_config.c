@@ -151,9 +151,10 @@ static const char *get_entry(const loader *L, const char *key)
 
 /* Each property of the file becomes an entry; set_entry fails only for
  * want of memory. */
-static int put_property(void *opaque, const char *key, const char *value, char *errstr,
-                        size_t errstr_size)
+static int put_property(void *opaque, unsigned line, const char *key, const char *value,
+                        char *errstr, size_t errstr_size)
 {
+    (void)line; /* errors are found while reading, and name it then */
     if (set_entry(opaque, strdup(key), strdup(value)) == 0)
         return 0;
     snprintf(errstr, errstr_size, "out of memory");

@@ -204,8 +204,8 @@ static void test_librdkafka_names_and_x_overrides(void **state)
 {
     (void)state;
     char ca[64], pem[64], file[64], err[512], text[1024];
-    temp_file(ca, "ca");
-    temp_file(pem, "cert+key");
+    temp_file(ca, "-----BEGIN CERTIFICATE-----\n");
+    temp_file(pem, "-----BEGIN CERTIFICATE-----\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
     snprintf(text, sizeof text,
              "security.protocol=sasl_ssl\n"
              "sasl.mechanisms=plain\n"
@@ -336,11 +336,11 @@ static void test_every_settings_error_names_the_property(void **state)
          "and sasl.password"},
         {ARGS("security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-256",
               "sasl.jaas.config=" PLAIN_MODULE " required username=a password=hunter2;"),
-         "sasl.jaas.config: PlainLoginModule does not match sasl.mechanism=SCRAM-SHA-256 (use "
-         "ScramLoginModule)"},
+         "-X sasl.jaas.config: PlainLoginModule does not match sasl.mechanism=SCRAM-SHA-256 (-X) "
+         "(use ScramLoginModule)"},
         {ARGS("security.protocol=SASL_SSL", "sasl.mechanism=PLAIN",
               "sasl.jaas.config=" SCRAM_MODULE " required username=a password=hunter2;"),
-         "sasl.jaas.config: ScramLoginModule does not match sasl.mechanism=PLAIN (use "
+         "-X sasl.jaas.config: ScramLoginModule does not match sasl.mechanism=PLAIN (-X) (use "
          "PlainLoginModule)"},
         {ARGS("security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=a",
               "sasl.password="),
@@ -359,7 +359,9 @@ static void test_every_settings_error_names_the_property(void **state)
         {ARGS("security.protocol=SSL", "ssl.key.location=/etc/hostname"),
          "ssl.key.location needs ssl.certificate.location"},
         {ARGS("security.protocol=SSL", "ssl.truststore.location=/nonexistent/ca.pem"),
-         "ssl.truststore.location: /nonexistent/ca.pem: No such file or directory"},
+         "-X ssl.truststore.location: /nonexistent/ca.pem: No such file or directory"},
+        {ARGS("security.protocol=SSL", "ssl.ca.location=/nonexistent/ca.pem"),
+         "-X ssl.ca.location: /nonexistent/ca.pem: No such file or directory"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_config_error(cases[i].args, cases[i].message);
@@ -381,6 +383,45 @@ static void test_file_errors_name_file_line_and_property(void **state)
     assert_string_equal(err, expected);
     kc_config_free(&c);
     unlink(file);
+
+    /* Checks made once everything is read name where the settings were
+     * given, as written: a JKS truststore, an encrypted key without its
+     * password, and a JAAS module that does not fit the mechanism. */
+    char jks[64], key[64], text[512];
+    temp_file(jks, "\xfe\xed\xfe\xed binary keystore");
+    temp_file(key, "-----BEGIN CERTIFICATE-----\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
+    const struct {
+        const char *props, *message;
+    } cases[] = {
+        {"security.protocol=SSL\nssl.truststore.location=%s\n",
+         "%s:2: ssl.truststore.location: %s: not a PEM file (a JKS or PKCS12 store? Only PEM is "
+         "read: convert it with keytool and openssl)"},
+        {"security.protocol=SSL\n# mTLS\nssl.keystore.location=%s\n",
+         "%s:3: ssl.keystore.location: %s: the private key is encrypted: set ssl.key.password"},
+        {"security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.jaas.config="
+         "org.apache.kafka.common.security.scram.ScramLoginModule required username=a "
+         "password=hunter2;\n%s",
+         "%s:3: sasl.jaas.config: ScramLoginModule does not match sasl.mechanism=PLAIN (%s:2) "
+         "(use PlainLoginModule)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = i == 0 ? jks : i == 1 ? key : "";
+        snprintf(text, sizeof text, cases[i].props, path);
+        temp_file(file, text);
+        kc_config_init(&c);
+        assert_int_equal(kc_config_load(&c, file, err, sizeof err), 0);
+        assert_int_equal(kc_config_finish(&c, err, sizeof err), -1);
+        if (i < 2)
+            snprintf(expected, sizeof expected, cases[i].message, file, path);
+        else
+            snprintf(expected, sizeof expected, cases[i].message, file, file);
+        assert_string_equal(err, expected);
+        assert_null(strstr(err, "hunter2"));
+        kc_config_free(&c);
+        unlink(file);
+    }
+    unlink(jks);
+    unlink(key);
 }
 
 int main(void)

@@ -31,6 +31,7 @@ typedef struct seen {
     size_t input_len;
     bool refused; /* the callback has refused a property */
     size_t check; /* second pass: index of the next property expected */
+    unsigned last_line; /* line of the previous property */
 } seen;
 
 static char *dup_str(const char *s)
@@ -41,10 +42,13 @@ static char *dup_str(const char *s)
     return d;
 }
 
-static int record(void *opaque, const char *key, const char *value, char *errstr,
-                  size_t errstr_size)
+static int record(void *opaque, unsigned line, const char *key, const char *value,
+                  char *errstr, size_t errstr_size)
 {
     seen *s = opaque;
+    FUZZ_CHECK(line >= 1 && line >= s->last_line, "property '%s' on line %u after line %u", key,
+               line, s->last_line);
+    s->last_line = line;
     FUZZ_CHECK(!s->refused, "property '%s' handed on after a refusal", key);
     FUZZ_CHECK(strlen(key) + strlen(value) <= s->input_len,
                "key and value of %zu bytes out of %zu bytes of input",
@@ -67,9 +71,10 @@ static int record(void *opaque, const char *key, const char *value, char *errstr
     return 0;
 }
 
-static int compare(void *opaque, const char *key, const char *value, char *errstr,
-                   size_t errstr_size)
+static int compare(void *opaque, unsigned line, const char *key, const char *value,
+                   char *errstr, size_t errstr_size)
 {
+    (void)line;
     (void)errstr;
     (void)errstr_size;
     seen *s = opaque;
@@ -151,7 +156,7 @@ static void check_written_back(seen *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    seen s = {NULL, 0, 0, size, false, 0};
+    seen s = {.input_len = size};
     char err[512] = "";
     int rc = kcp_properties_parse(NAME, (const char *)data, size, record, &s, err, sizeof err);
     FUZZ_CHECK(rc == 0 || rc == -1, "answer %d", rc);

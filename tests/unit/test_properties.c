@@ -21,13 +21,16 @@
 typedef struct collected {
     char text[2048];
     unsigned calls;
+    unsigned lines[16]; /* the line each of the first calls gave */
 } collected;
 
 /* Takes every property but one named "reject", which fails the parse. */
-static int collect(void *opaque, const char *key, const char *value, char *errstr,
-                   size_t errstr_size)
+static int collect(void *opaque, unsigned line, const char *key, const char *value,
+                   char *errstr, size_t errstr_size)
 {
     collected *c = opaque;
+    if (c->calls < sizeof c->lines / sizeof c->lines[0])
+        c->lines[c->calls] = line;
     c->calls++;
     if (strcmp(key, "reject") == 0) {
         snprintf(errstr, errstr_size, "rejected");
@@ -52,7 +55,7 @@ static int parse_n(const char *text, size_t n, collected *c, char *err, size_t e
 
 static void expect_props(const char *text, const char *expected)
 {
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     char err[256] = "";
     int rc = parse_n(text, strlen(text), &c, err, sizeof err);
     if (rc != 0 || strcmp(c.text, expected) != 0) {
@@ -64,7 +67,7 @@ static void expect_props(const char *text, const char *expected)
 
 static void expect_props_error(const char *text, const char *message)
 {
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     char err[256] = "";
     assert_int_equal(parse_n(text, strlen(text), &c, err, sizeof err), -1);
     assert_string_equal(err, message);
@@ -155,7 +158,7 @@ static void test_utf8_byte_order_mark_is_skipped(void **state)
     expect_props("\xEF\xBB\xBFsecurity.protocol=SSL\nb=2\n", "security.protocol=SSL\nb=2\n");
     /* Only at the very start: elsewhere the bytes are part of the text. */
     expect_props("a=\xEF\xBB\xBF\n", "a=\xEF\xBB\xBF\n");
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     char err[256] = "";
     assert_int_equal(parse_n("\xEF\xBB\xBF\n\nreject=1\n", 14, &c, err, sizeof err), -1);
     assert_string_equal(err, "t.properties:3: rejected");
@@ -181,7 +184,7 @@ static void test_errors_name_file_and_line(void **state)
 static void test_callback_error_stops_the_parse(void **state)
 {
     (void)state;
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     char err[256] = "";
     const char *text = "a=1\nreject=x\nb=2\n";
     assert_int_equal(parse_n(text, strlen(text), &c, err, sizeof err), -1);
@@ -196,7 +199,7 @@ static void test_nul_byte_is_refused_with_its_line(void **state)
 {
     (void)state;
     static const char text[] = "a=1\r\nb=2\rc=3\n# x\nd=\0\n";
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     char err[256] = "";
     assert_int_equal(parse_n(text, sizeof text - 1, &c, err, sizeof err), -1);
     assert_string_equal(err, "t.properties:5: contains a NUL byte; not a properties file");
@@ -207,11 +210,32 @@ static void test_nul_byte_is_refused_with_its_line(void **state)
 static void test_error_buffer_may_be_small_or_absent(void **state)
 {
     (void)state;
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     char err[8];
     assert_int_equal(parse_n("a=\\u0000", 8, &c, err, sizeof err), -1);
     assert_string_equal(err, "t.prope");
     assert_int_equal(parse_n("a=\\u0000", 8, &c, NULL, 0), -1);
+}
+
+/* Each property comes with the line it starts on, for later messages. */
+static void test_each_property_gives_its_first_line(void **state)
+{
+    (void)state;
+    static const char text[] = "# comment\n"
+                               "a=1\n"
+                               "\n"
+                               "b = two \\\n"
+                               "    lines\n"
+                               "! another comment\r\n"
+                               "c:3";
+    collected c = {.calls = 0};
+    char err[256] = "";
+    assert_int_equal(parse_n(text, strlen(text), &c, err, sizeof err), 0);
+    assert_string_equal(c.text, "a=1\nb=two lines\nc=3\n");
+    assert_int_equal(c.calls, 3);
+    assert_int_equal(c.lines[0], 2);
+    assert_int_equal(c.lines[1], 4);
+    assert_int_equal(c.lines[2], 7);
 }
 
 static void test_load_reads_a_file(void **state)
@@ -221,7 +245,7 @@ static void test_load_reads_a_file(void **state)
     static const char text[] = "# client.properties\nsecurity.protocol=SASL_SSL\n"
                                "sasl.jaas.config=x \\\n  y;\n";
     temp_file(path, text, sizeof text - 1);
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     int rc = kcp_properties_load(path, collect, &c, err, sizeof err);
     unlink(path);
     assert_string_equal(err, "");
@@ -233,7 +257,7 @@ static void test_load_errors_name_the_path(void **state)
 {
     (void)state;
     char err[512], path[256], want[512];
-    collected c = {"", 0};
+    collected c = {.calls = 0};
     assert_int_equal(kcp_properties_load("/nonexistent/kc.properties", collect, &c, err, sizeof err),
                      -1);
     assert_string_equal(err, "/nonexistent/kc.properties: No such file or directory");
@@ -254,7 +278,7 @@ static void test_load_bounds_the_file_size(void **state)
     assert_non_null(text);
     memset(text, '#', n);
     char path[256], err[512] = "", want[512];
-    collected c = {"", 0};
+    collected c = {.calls = 0};
 
     temp_file(path, text, n - 1);
     assert_int_equal(kcp_properties_load(path, collect, &c, err, sizeof err), 0);
@@ -282,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_callback_error_stops_the_parse),
         cmocka_unit_test(test_nul_byte_is_refused_with_its_line),
         cmocka_unit_test(test_error_buffer_may_be_small_or_absent),
+        cmocka_unit_test(test_each_property_gives_its_first_line),
         cmocka_unit_test(test_load_reads_a_file),
         cmocka_unit_test(test_load_errors_name_the_path),
         cmocka_unit_test(test_load_bounds_the_file_size),
