@@ -1075,11 +1075,20 @@ class Pipelining(unittest.TestCase):
         self.assertEqual([log_events(n, "unknown_api_key") for n in (1, 2, 3)], before)
 
     def test_the_scout_through_tls(self):
-        res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol", "SSL",
-                          "--ca", cert("ca.pem"))
-        self.assertEqual(res["pipeline_version"], 0)
-        self.assertTrue(res["scout_tls"])
-        self.assertEqual({(b["status"], b["describe_version"]) for b in res["brokers"]}, {("ok", 0)})
+        # The scout races the bootstrap and is stopped if it loses (the
+        # fan-out then waits for each ApiVersions answer): on a busy
+        # machine one run may lose, so it gets a few tries to show that
+        # it learns the version through TLS. Every run must answer alike.
+        for attempt in range(5):
+            res, _, _ = probe("--bootstrap", "localhost:%d" % port(1, "SSL"), "--scout", "--protocol",
+                              "SSL", "--ca", cert("ca.pem"))
+            self.assertTrue(res["scout_tls"])
+            self.assertEqual({(b["status"], b["describe_version"]) for b in res["brokers"]},
+                             {("ok", 0)})
+            self.assertIn(res["pipeline_version"], (0, -1))
+            if res["pipeline_version"] == 0:
+                break
+        self.assertEqual(res["pipeline_version"], 0, "the scout lost the race %d times" % (attempt + 1))
 
 
 class Parallel(unittest.TestCase):
