@@ -18,7 +18,7 @@ typedef struct boot {
     bool debug;              /* the operator asked for librdkafka's debug log */
     bool fatal;              /* an error that retrying will not fix */
     bool all_down;           /* every bootstrap server failed at least once */
-    const volatile sig_atomic_t *stop; /* kc_settings.stop */
+    const kc_settings *s;    /* for kc_stopping() */
     char last_error[512];
 } boot;
 
@@ -180,9 +180,9 @@ static rd_kafka_resp_err_t fetch(rd_kafka_t *rk, boot *b, int timeout_ms, FILE *
     int64_t slice = 100, left;
     bool noted = false;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-    while (!b->fatal && !(b->stop && *b->stop) && (left = deadline - kc_now_ms()) > 0) {
+    while (!b->fatal && !kc_stopping(b->s) && (left = deadline - kc_now_ms()) > 0) {
         /* A stop request is seen between slices: keep them short then. */
-        int64_t wait = b->stop && slice > KC_STOP_POLL_MS ? KC_STOP_POLL_MS : slice;
+        int64_t wait = b->s->stop && slice > KC_STOP_POLL_MS ? KC_STOP_POLL_MS : slice;
         err = rd_kafka_metadata(rk, 0, NULL, md, (int)(left < wait ? left : wait));
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             return err;
@@ -208,7 +208,7 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
     *brokers = NULL;
     *n = 0;
     kc_sasl_global_init(); /* before librdkafka's: see kc_sasl.h */
-    boot b = {.secrets = {s->sasl_password, s->ssl_key_password}, .stop = s->stop};
+    boot b = {.secrets = {s->sasl_password, s->ssl_key_password}, .s = s};
     char why[512];
     rd_kafka_conf_t *conf = make_conf(s, bootstrap_servers, &b, why, sizeof why);
     if (!conf) {
@@ -238,7 +238,7 @@ int kc_bootstrap(const kc_settings *s, const char *bootstrap_servers, kc_broker 
         else
             rc = 0;
         rd_kafka_metadata_destroy(md);
-    } else if (b.stop && *b.stop) {
+    } else if (kc_stopping(s)) {
         kc_fmt(errstr, errstr_size, "cannot bootstrap from %s: interrupted", bootstrap_servers);
     } else if (b.fatal) {
         kc_fmt(errstr, errstr_size, "cannot bootstrap from %s: %s", bootstrap_servers, b.last_error);

@@ -69,7 +69,10 @@ struct prop {
     prop_fn set;
     size_t field; /* offset of the char * field for set_string */
     bool secret;  /* never quote the value */
+    unsigned origins; /* ORIGIN() of each enum kc_setting it gives: where is remembered */
 };
+
+#define ORIGIN(setting) (1u << (setting))
 
 static int set_string(kc_config *c, const prop *p, const char *key, const char *value,
                       char *errstr, size_t errstr_size)
@@ -209,52 +212,55 @@ static int set_bootstrap_only(kc_config *c, const prop *p, const char *key, cons
     (void)c;
     (void)p;
     (void)value; /* may be a key */
-    const char *instead = strcmp(key, "ssl.ca.pem") == 0            ? " (give a file: ssl.ca.location)"
-                          : strcmp(key, "ssl.certificate.pem") == 0 ? " (give a file: ssl.certificate.location)"
-                          : strcmp(key, "ssl.key.pem") == 0         ? " (give a file: ssl.key.location)"
-                                                                    : "";
+    /* ssl.X.pem has a file counterpart, ssl.X.location. */
+    size_t n = strlen(key);
+    bool pem = n > 4 && strcmp(key + n - 4, ".pem") == 0;
     return kc_errf(errstr, errstr_size,
                    "%s is not supported: librdkafka would apply it to the bootstrap connection "
-                   "only, not to this tool's own connection to each broker%s",
-                   key, instead);
+                   "only, not to this tool's own connection to each broker%s%.*s%s",
+                   key, pem ? " (give a file: " : "", pem ? (int)(n - 4) : 0, key,
+                   pem ? ".location)" : "");
 }
 
 #define FIELD(f) offsetof(kc_config, f)
 
 static const prop props[] = {
-    {{"security.protocol", NULL}, set_protocol, 0, false},
-    {{"sasl.mechanism", "sasl.mechanisms"}, set_mechanism, 0, false},
-    {{"sasl.jaas.config", NULL}, set_jaas, 0, true},
-    {{"sasl.username", NULL}, set_string, FIELD(sasl_username), false},
-    {{"sasl.password", NULL}, set_string, FIELD(sasl_password), true},
-    {{"ssl.truststore.location", "ssl.ca.location"}, set_string, FIELD(ssl_ca), false},
-    {{"ssl.keystore.location", NULL}, set_keystore, 0, false},
-    {{"ssl.certificate.location", NULL}, set_string, FIELD(ssl_cert), false},
-    {{"ssl.key.location", NULL}, set_string, FIELD(ssl_key), false},
-    {{"ssl.key.password", NULL}, set_string, FIELD(ssl_key_password), true},
-    {{"ssl.truststore.type", "ssl.keystore.type"}, set_pem_type, 0, false},
+    {{"security.protocol", NULL}, set_protocol, 0, false, 0},
+    {{"sasl.mechanism", "sasl.mechanisms"}, set_mechanism, 0, false, ORIGIN(KC_SET_MECHANISM)},
+    {{"sasl.jaas.config", NULL}, set_jaas, 0, true, ORIGIN(KC_SET_JAAS)},
+    {{"sasl.username", NULL}, set_string, FIELD(sasl_username), false, 0},
+    {{"sasl.password", NULL}, set_string, FIELD(sasl_password), true, 0},
+    {{"ssl.truststore.location", "ssl.ca.location"}, set_string, FIELD(ssl_ca), false,
+     ORIGIN(KC_SET_CA)},
+    {{"ssl.keystore.location", NULL}, set_keystore, 0, false,
+     ORIGIN(KC_SET_CERT) | ORIGIN(KC_SET_KEY)},
+    {{"ssl.certificate.location", NULL}, set_string, FIELD(ssl_cert), false, ORIGIN(KC_SET_CERT)},
+    {{"ssl.key.location", NULL}, set_string, FIELD(ssl_key), false, ORIGIN(KC_SET_KEY)},
+    {{"ssl.key.password", NULL}, set_string, FIELD(ssl_key_password), true, 0},
+    {{"ssl.truststore.type", "ssl.keystore.type"}, set_pem_type, 0, false, 0},
     /* Java client settings without effect here (PEM files need no store
      * password; OpenSSL picks protocols and ciphers; there is no login to
      * refresh; --bootstrap-server is required and wins). */
-    {{"ssl.truststore.password", "ssl.keystore.password"}, set_ignored, 0, true},
-    {{"ssl.protocol", "ssl.enabled.protocols"}, set_ignored, 0, false},
-    {{"ssl.cipher.suites", "ssl.secure.random.implementation"}, set_ignored, 0, false},
-    {{"ssl.keymanager.algorithm", "ssl.trustmanager.algorithm"}, set_ignored, 0, false},
-    {{"sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter"}, set_ignored, 0, false},
+    {{"ssl.truststore.password", "ssl.keystore.password"}, set_ignored, 0, true, 0},
+    {{"ssl.protocol", "ssl.enabled.protocols"}, set_ignored, 0, false, 0},
+    {{"ssl.cipher.suites", "ssl.secure.random.implementation"}, set_ignored, 0, false, 0},
+    {{"ssl.keymanager.algorithm", "ssl.trustmanager.algorithm"}, set_ignored, 0, false, 0},
+    {{"sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter"}, set_ignored, 0,
+     false, 0},
     {{"sasl.login.refresh.min.period.seconds", "sasl.login.refresh.buffer.seconds"}, set_ignored, 0,
-     false},
-    {{"bootstrap.servers", "default.api.timeout.ms"}, set_ignored, 0, false},
+     false, 0},
+    {{"bootstrap.servers", "default.api.timeout.ms"}, set_ignored, 0, false, 0},
     /* librdkafka's older name for the bootstrap list: never allowed to send
      * the credentials to another cluster than --bootstrap-server names. */
-    {{"metadata.broker.list", NULL}, set_ignored, 0, false},
-    {{"ssl.endpoint.identification.algorithm", NULL}, set_identification, 0, false},
-    {{"enable.ssl.certificate.verification", NULL}, set_verification, 0, false},
-    {{"ssl.ca.pem", "ssl.certificate.pem"}, set_bootstrap_only, 0, true},
-    {{"ssl.key.pem", "ssl.crl.location"}, set_bootstrap_only, 0, true},
-    {{"ssl.curves.list", "ssl.sigalgs.list"}, set_bootstrap_only, 0, false},
-    {{"ssl.engine.location", "ssl.engine.id"}, set_bootstrap_only, 0, false},
-    {{"ssl.providers", "ssl.ca.certificate.stores"}, set_bootstrap_only, 0, false},
-    {{"client.id", NULL}, set_string, FIELD(client_id), false},
+    {{"metadata.broker.list", NULL}, set_ignored, 0, false, 0},
+    {{"ssl.endpoint.identification.algorithm", NULL}, set_identification, 0, false, 0},
+    {{"enable.ssl.certificate.verification", NULL}, set_verification, 0, false, 0},
+    {{"ssl.ca.pem", "ssl.certificate.pem"}, set_bootstrap_only, 0, true, 0},
+    {{"ssl.key.pem", "ssl.crl.location"}, set_bootstrap_only, 0, true, 0},
+    {{"ssl.curves.list", "ssl.sigalgs.list"}, set_bootstrap_only, 0, false, 0},
+    {{"ssl.engine.location", "ssl.engine.id"}, set_bootstrap_only, 0, false, 0},
+    {{"ssl.providers", "ssl.ca.certificate.stores"}, set_bootstrap_only, 0, false, 0},
+    {{"client.id", NULL}, set_string, FIELD(client_id), false, 0},
 };
 
 static const prop *find_prop(const char *key)
@@ -337,17 +343,9 @@ static void note_origin(kc_config *c, int setting, const char *key)
 
 static void note_origins(kc_config *c, const prop *p, const char *key)
 {
-    const char *name = p->names[0];
-    if (p->set == set_mechanism)
-        note_origin(c, KC_SET_MECHANISM, key);
-    else if (p->set == set_jaas)
-        note_origin(c, KC_SET_JAAS, key);
-    else if (p->field == FIELD(ssl_ca) && p->set == set_string)
-        note_origin(c, KC_SET_CA, key);
-    else if (p->set == set_keystore || strcmp(name, "ssl.certificate.location") == 0)
-        note_origin(c, KC_SET_CERT, key);
-    if (p->set == set_keystore || strcmp(name, "ssl.key.location") == 0)
-        note_origin(c, KC_SET_KEY, key);
+    for (int setting = 0; setting < KC_SET_N; setting++)
+        if (p->origins & ORIGIN(setting))
+            note_origin(c, setting, key);
 }
 
 int kc_config_set(kc_config *c, const char *key, const char *value, char *errstr,
