@@ -156,20 +156,6 @@ def ssl_config(cluster):
         "ssl.truststore.location=" + cluster.ca_path])
 
 
-def time_wait_sockets():
-    """(local port, remote port) of this host's TCP sockets in TIME_WAIT."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if fields[3] == "06":  # TCP_TIME_WAIT
-                    found.add((int(fields[1].rsplit(":", 1)[1], 16),
-                               int(fields[2].rsplit(":", 1)[1], 16)))
-    return found
-
-
 def interrupt_watch(test, argv, after_s):
     """Starts `argv` (a --watch run), sends SIGINT after after_s seconds
     and returns (exit status, seconds from the signal to the exit, stdout,
@@ -492,33 +478,6 @@ class ConnectedCluster(CliCase):
         self.assertIn("broker 9: not in the cluster's metadata", err)
         # So a check that names every broker fails closed when one is gone.
         self.run_cli("--broker", "1", "--broker", "9", "--principal", "nobody", "--expect-none", rc=3)
-
-    def test_own_connections_end_without_time_wait(self):
-        """The tool closes its own connections with a reset once it has
-        its answers: the broker records a client close, and this host
-        keeps no TIME_WAIT socket for them."""
-        self.settled()
-        first, second = self.cluster.node(1), self.cluster.node(2)
-        self.run_cli("--bootstrap-server", first.bootstrap("SASL_PLAINTEXT"), "--broker", "2",
-                     "-X", "client.id=reset-check", bootstrap=None, config=self.plain_config, rc=0)
-
-        def closed_rows():
-            rows = self.json_of("--broker", "2", "--state", "closed", "--client-id", "reset-check")
-            return rows["connections"] or None
-        rows = support.wait_until(closed_rows, 10, "the run's closed connection", 0.2)
-        self.assertEqual(len(rows), 1, rows)
-        row = rows[0]
-        self.assertEqual(row["close_reason"], "client closed")
-        # The broker has closed its side by now, which a FIN close would
-        # have answered with a FIN: this side would be in TIME_WAIT.
-        port = second.ports["SASL_PLAINTEXT"]
-        self.assertNotIn((row["client_port"], port), time_wait_sockets())
-        # That the check sees TIME_WAIT at all: a socket closed first from
-        # this side, the usual way.
-        with socket.create_connection(second.endpoint("SASL_PLAINTEXT"), timeout=5) as s:
-            local = s.getsockname()[1]
-        support.wait_until(lambda: (local, port) in time_wait_sockets(), 5,
-                           "a TIME_WAIT socket after a FIN close", 0.05)
 
     def test_state_closed_and_all(self):
         self.settled()
