@@ -57,9 +57,10 @@ static bool take(fanout *f, kc_conn **slot)
     if (i >= f->n)
         return false;
     if (kc_stopping(f->env.s)) {
-        /* Still counted as finished: the waiting thread counts to n. */
-        kc_result_fail(&f->results[i], KC_ERROR, "broker %d: not asked: interrupted",
-                       (int)f->brokers[i].node_id);
+        /* Still counted as finished: the waiting thread counts to n. The
+         * result names its broker (and fails by itself for want of memory). */
+        if (kc_result_begin(&f->results[i], &f->brokers[i]) == 0)
+            kc_result_fail(&f->results[i], KC_ERROR, "not asked: interrupted");
         finished(f);
         return true;
     }

@@ -327,24 +327,27 @@ static int bad_option(char **argv, int next, int opt, char *errstr, size_t errst
 /* Options that take one value: given twice, which one was meant is a
  * guess (a second --command-config would hide the first's errors), so it
  * is an error, as with Kafka's own tools. */
+static const struct option *long_option(int c)
+{
+    for (const struct option *o = long_options; o->name; o++)
+        if (o->val == c)
+            return o;
+    return NULL;
+}
+
+/* Every long option with a value but the filters and --broker, which add
+ * one value each time they are given. */
 static bool single_valued(int c)
 {
-    return c >= OPT_BOOTSTRAP && c <= OPT_API_KEY && c != OPT_PRINCIPAL && c != OPT_LISTENER &&
+    const struct option *o = long_option(c);
+    return o && o->has_arg == required_argument && c != OPT_PRINCIPAL && c != OPT_LISTENER &&
            c != OPT_CLIENT_ADDRESS && c != OPT_CLIENT_SOFTWARE && c != OPT_CLIENT_ID &&
-           c != OPT_BROKER && c != OPT_SUMMARY && c != OPT_EXPECT_NONE;
+           c != OPT_BROKER;
 }
 
 static uint64_t option_bit(int c)
 {
     return (uint64_t)1 << (c - OPT_BOOTSTRAP);
-}
-
-static const char *option_name(int c)
-{
-    for (const struct option *o = long_options; o->name; o++)
-        if (o->val == c)
-            return o->name;
-    return "?";
 }
 
 static int parse_one(kc_options *o, int c, const char *arg, const char **sort,
@@ -497,7 +500,7 @@ int kc_options_parse(kc_options *o, int argc, char **argv, char *errstr, size_t 
         if (single_valued(c)) {
             if (given & option_bit(c))
                 return kc_errf(errstr, errstr_size, "option '--%s' is given more than once",
-                               option_name(c));
+                               long_option(c)->name);
             given |= option_bit(c);
         }
         if (parse_one(o, c, optarg, &sort, &columns, &group_set, errstr, errstr_size))
